@@ -1,0 +1,206 @@
+"""Command line: ``glow-models-mcp [serve] | sandbox | demo | doctor``.
+
+* ``glow-models-mcp`` (or ``serve``): run the MCP server (stdio by default; ``--transport sse|http``).
+* ``glow-models-mcp --sandbox``: the same against an embedded local reference API, no credentials.
+* ``glow-models-mcp sandbox``: run the local reference API alone on ``127.0.0.1:8000``.
+* ``glow-models-mcp demo``: a scripted agent session through the server over stdio.
+* ``glow-models-mcp doctor``: check configuration, reachability and credentials; exit 0 when all pass.
+
+Exit codes: 0 success, 1 a check or run failed, 2 bad configuration or usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from typing import Any
+
+from . import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _serve_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("serve options (each also has an environment variable, see README)")
+    g.add_argument("--transport", choices=["stdio", "sse", "http"], help="stdio (default), sse, or http (streamable HTTP)")
+    g.add_argument("--host", help="bind address for sse/http (default 127.0.0.1)")
+    g.add_argument("--port", type=int, help="port for sse/http (default 8765)")
+    g.add_argument("--sandbox", action="store_true", default=None, help="serve against an embedded local reference API")
+    g.add_argument("--read-only", action="store_true", default=None, help="register only the read-only tools")
+    g.add_argument("--tools", help="comma-separated tool names to register (default: all)")
+    g.add_argument("--exclude-tools", help="comma-separated tool names to leave out (wins over --tools)")
+    g.add_argument("--timeout", type=float, dest="total_timeout", help="total seconds per upstream operation (default 30)")
+    g.add_argument("--log-level", help="DEBUG, INFO, WARNING (default), ERROR")
+    g.add_argument("--log-json", action="store_true", default=None, help="JSON log lines on stderr")
+    g.add_argument(
+        "--unsafe-allow-unauthenticated-remote",
+        action="store_true",
+        default=None,
+        help="allow a non-loopback HTTP bind without GLOW_MCP_HTTP_TOKEN (unsafe)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (subcommands: serve, sandbox, demo, doctor)."""
+    parser = argparse.ArgumentParser(
+        prog="glow-models-mcp",
+        description="MCP server for the Glow Models API (11 tools, docs and export resources).",
+    )
+    parser.add_argument("--version", action="version", version=f"glow-models-mcp {__version__}")
+    _serve_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="{serve,sandbox,demo,doctor}")
+    serve = sub.add_parser("serve", help="run the MCP server (the default)")
+    _serve_options(serve)
+    sandbox = sub.add_parser("sandbox", help="run the local reference Glow API alone")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8000)
+    sandbox.add_argument("--db", default=":memory:", help="SQLite file to keep data across restarts")
+    sub.add_parser("demo", help="walk a scripted agent session against the local reference API")
+    sub.add_parser("doctor", help="check configuration, reachability and credentials")
+    return parser
+
+
+def load_settings(args: argparse.Namespace) -> Any:
+    """Settings from the environment, overridden by the flags given on the command line.
+
+    Raises:
+        SystemExit(2): on an invalid value, with a message naming the variable (never its value).
+    """
+    import pydantic
+
+    from .settings import Settings
+
+    overrides: dict[str, Any] = {}
+    for key in (
+        "transport",
+        "host",
+        "port",
+        "sandbox",
+        "read_only",
+        "total_timeout",
+        "log_level",
+        "log_json",
+        "unsafe_allow_unauthenticated_remote",
+    ):
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = value
+    for key in ("tools", "exclude_tools"):
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = [v.strip() for v in value.split(",") if v.strip()]
+    try:
+        return Settings(**overrides)
+    except pydantic.ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False, include_input=False)
+        ]
+        _die("invalid configuration:\n" + "\n".join(lines), EXIT_CONFIG)
+
+
+def _die(message: str, code: int) -> None:
+    print(f"glow-models-mcp: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _secrets(settings: Any) -> list[str]:
+    return [v.get_secret_value() for v in (settings.api_key, settings.token, settings.http_token) if v is not None]
+
+
+def serve(settings: Any) -> int:
+    """Run the server until the client disconnects (stdio EOF) or SIGINT/SIGTERM."""
+    import anyio
+
+    from .logs import configure_logging
+
+    configure_logging(settings.log_level, json_lines=settings.log_json, secrets=_secrets(settings))
+    sandbox = None
+    if settings.sandbox:
+        from .sandbox import SANDBOX_API_KEY, SandboxServer
+
+        sandbox = SandboxServer()
+        sandbox.__enter__()
+        settings = settings.model_copy(
+            update={
+                "instance_url": sandbox.url,
+                "api_key": _secret(SANDBOX_API_KEY),
+                "token": _secret("sandbox-superadmin"),
+            }
+        )
+        print(f"glow-models-mcp: serving against the embedded reference API at {sandbox.url}", file=sys.stderr)
+    elif not settings.instance_url:
+        _die(
+            "GLOW_INSTANCE_URL is not set. Point it at your Glow API server (and set GLOW_API_KEY and GLOW_TOKEN), "
+            "or run with --sandbox to try the server against a local reference API.",
+            EXIT_CONFIG,
+        )
+    try:
+        from .server import build_server, serve_http
+
+        try:
+            server = build_server(settings)
+        except ValueError as exc:
+            _die(str(exc), EXIT_CONFIG)
+        if settings.transport == "stdio":
+            anyio.run(server.run_stdio_async)
+        else:
+            try:
+                anyio.run(serve_http, server, settings, settings.transport)
+            except ValueError as exc:
+                _die(str(exc), EXIT_CONFIG)
+    finally:
+        if sandbox is not None:
+            sandbox.__exit__(None, None, None)
+    return EXIT_OK
+
+
+def _secret(value: str) -> Any:
+    from pydantic import SecretStr
+
+    return SecretStr(value)
+
+
+def _sigterm_to_interrupt() -> None:
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not in the main thread
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``glow-models-mcp`` console script."""
+    args = build_parser().parse_args(argv)
+    _sigterm_to_interrupt()
+    try:
+        if args.command == "sandbox":
+            from .sandbox import run_sandbox
+
+            run_sandbox(host=args.host, port=args.port, db_path=args.db)
+            return EXIT_OK
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo()
+        if args.command == "doctor":
+            from .doctor import run_doctor
+
+            return run_doctor(load_settings(args))
+        return serve(load_settings(args))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The client went away mid-write; nothing more to say to it.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Logging to stderr (never stdout: in stdio mode stdout carries only protocol messages).
+
+Plain text by default; with ``--log-json`` one JSON object per line (python-json-logger), carrying
+the ``tool``, ``upstream_status`` and ``duration_ms`` fields that the tool layer attaches. A filter
+replaces every configured secret with ``**********`` in each record, as a second line of defence
+behind the code never logging credentials in the first place.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+REDACTED = "**********"
+
+
+class RedactSecrets(logging.Filter):
+    """Replace each secret value by ``**********`` in a record's rendered message and extras."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def _clean(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        message = record.getMessage()
+        cleaned = self._clean(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            if self._clean(text) != text:
+                record.exc_info, record.exc_text = None, self._clean(text)
+        for key, value in list(vars(record).items()):
+            if isinstance(value, str) and key not in ("msg", "exc_text") and self._clean(value) != value:
+                setattr(record, key, self._clean(value))
+        return True
+
+
+def configure_logging(level: str = "WARNING", *, json_lines: bool = False, secrets: Iterable[str] = ()) -> None:
+    """Send all logging to stderr at ``level`` (plain or JSON lines), redacting ``secrets``.
+
+    Replaces any handler already on the root logger, so a library's ``basicConfig`` cannot add a
+    stdout handler later.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    if json_lines:
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(
+            JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level"})
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # uvicorn configures its own loggers when given a log_config; we pass none, so route them here.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True

@@ -1,0 +1,235 @@
+"""Assemble the MCP server: ``build_server(settings) -> MCPServer`` and the HTTP/SSE ASGI apps.
+
+The server holds one :class:`AppState`; its lifespan opens the shared
+:class:`~glow_models_mcp.upstream.GlowClient` (one pooled ``httpx2.AsyncClient``) and closes it on
+shutdown. Tools, resources and prompts read the client from that state.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import __version__
+from .resources import register_prompts, register_resources
+from .settings import Settings
+from .tools import build_tool, select_tools
+from .upstream import ConfigurationError, GlowClient, redact_url
+
+INSTRUCTIONS = (
+    "Manage the AI-model catalog of a Glow instance. Find models with search_models; read one with "
+    "get_model(model_id). Before creating or updating, call get_model with no arguments: it lists every "
+    "section's selectable options (providers, values, modalities, pricing, levels, voices, flags, "
+    "departments) with the ids the write tools take. create_models and update_models are all-or-nothing "
+    "batches; delete_models is permanent."
+)
+
+
+class AppState:
+    """Shared state of one server: settings and the upstream client.
+
+    ``client`` is opened by the server's lifespan (entered once per stdio process or HTTP app, once
+    per in-memory client connection; nested entries share one client) and closed when the last
+    entry exits.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.display_url = redact_url(settings.instance_url) if settings.instance_url else "(no GLOW_INSTANCE_URL)"
+        self._client: GlowClient | None = None
+        self._users = 0
+
+    @property
+    def client(self) -> GlowClient:
+        """The open upstream client.
+
+        Raises:
+            ConfigurationError: when no lifespan has opened it (e.g. a tool called outside a server run).
+        """
+        if self._client is None:
+            raise ConfigurationError("the upstream client is not open (server lifespan not running)")
+        return self._client
+
+    @asynccontextmanager
+    async def open(self) -> AsyncIterator[AppState]:
+        """Open the upstream client for the duration of the block (reference-counted)."""
+        if self._users == 0:
+            self._client = GlowClient(self.settings)
+            await self._client.__aenter__()
+        self._users += 1
+        try:
+            yield self
+        finally:
+            self._users -= 1
+            if self._users == 0 and self._client is not None:
+                client, self._client = self._client, None
+                await client.aclose()
+
+    def __repr__(self) -> str:
+        return f"AppState(instance={self.display_url!r})"
+
+
+def build_server(settings: Settings) -> MCPServer[AppState]:
+    """Build the MCP server for ``settings``: the selected tools, resources, templates, prompts.
+
+    Raises:
+        ValueError: when ``settings.tools`` / ``settings.exclude_tools`` name an unknown tool.
+    """
+    specs = select_tools(read_only=settings.read_only, include=settings.tools, exclude=settings.exclude_tools)
+    state = AppState(settings)
+
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        async with state.open():
+            yield state
+
+    server: MCPServer[AppState] = MCPServer(
+        "glow-models-mcp",
+        title="Glow Models",
+        description="Manage the AI-model catalog of a Glow instance.",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+        log_level=settings.log_level,
+        tools=[build_tool(spec, state) for spec in specs],
+    )
+    register_resources(server, state)
+    register_prompts(server, read_only=settings.read_only or "create_models" not in {sp.name for sp in specs})
+    server.state = state  # type: ignore[attr-defined]  # for tests and the CLI
+    return server
+
+
+# ------------------------------------------------------------------------------------------------
+# HTTP transports
+# ------------------------------------------------------------------------------------------------
+
+_LOOPBACK_HOSTS = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
+_LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """DNS-rebinding protection for every bind: a foreign ``Host`` gets 421, a foreign ``Origin`` 403.
+
+    Loopback binds allow the loopback names (with or without a port) plus any configured extras;
+    other binds allow exactly ``GLOW_MCP_ALLOWED_HOSTS`` / ``GLOW_MCP_ALLOWED_ORIGINS``.
+    """
+    hosts = list(settings.allowed_hosts)
+    origins = list(settings.allowed_origins)
+    if settings.is_loopback:
+        hosts += _LOOPBACK_HOSTS
+        origins += _LOOPBACK_ORIGINS
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+class BearerTokenMiddleware:
+    """ASGI middleware: every HTTP request must carry ``Authorization: Bearer <token>``.
+
+    The comparison runs in constant time (:func:`hmac.compare_digest`). A missing or wrong token
+    gets 401 with ``WWW-Authenticate: Bearer``; the token is never logged.
+    """
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = b""
+        for name, value in scope.get("headers", []):
+            if name == b"authorization":
+                given = value
+                break
+        if not hmac.compare_digest(given, self._expected):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 401,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"www-authenticate", b'Bearer realm="glow-models-mcp"'),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": b'{"error":"missing or invalid bearer token"}'})
+            return
+        await self.app(scope, receive, send)
+
+
+def check_http_exposure(settings: Settings) -> None:
+    """Refuse unsafe HTTP exposure at start.
+
+    Raises:
+        ValueError: a non-loopback bind without ``GLOW_MCP_HTTP_TOKEN`` (unless
+            ``--unsafe-allow-unauthenticated-remote``), or without explicit allowed hosts.
+    """
+    if settings.is_loopback:
+        return
+    if settings.http_token is None and not settings.unsafe_allow_unauthenticated_remote:
+        raise ValueError(
+            f"refusing to bind {settings.host} without GLOW_MCP_HTTP_TOKEN: anyone who can reach it could use "
+            "your Glow credentials. Set GLOW_MCP_HTTP_TOKEN, bind 127.0.0.1, or pass "
+            "--unsafe-allow-unauthenticated-remote."
+        )
+    if not settings.allowed_hosts:
+        raise ValueError(
+            f"binding {settings.host} needs the Host names clients will use: set GLOW_MCP_ALLOWED_HOSTS "
+            "(e.g. 'mcp.example.org,mcp.example.org:*') and GLOW_MCP_ALLOWED_ORIGINS if browsers connect."
+        )
+
+
+def build_http_app(server: MCPServer[Any], settings: Settings, transport: str) -> Any:
+    """The ASGI app for ``transport`` ``"http"`` (streamable HTTP, stateless, JSON responses, at
+    ``/mcp``) or ``"sse"`` (``GET /sse`` + ``POST /messages/``), with DNS-rebinding protection, the
+    request-body cap (413 above ``max_request_bytes``) and the optional bearer token.
+    """
+    security = transport_security(settings)
+    if transport == "sse":
+        app: Any = server.sse_app(
+            transport_security=security, max_request_body_size=settings.max_request_bytes, host=settings.host
+        )
+    else:
+        app = server.streamable_http_app(
+            stateless_http=True,
+            json_response=True,
+            transport_security=security,
+            max_request_body_size=settings.max_request_bytes,
+            host=settings.host,
+        )
+    if settings.http_token is not None and settings.http_token.get_secret_value():
+        app = BearerTokenMiddleware(app, settings.http_token.get_secret_value())
+    return app
+
+
+async def serve_http(server: MCPServer[Any], settings: Settings, transport: str) -> None:
+    """Serve ``transport`` over uvicorn until SIGINT/SIGTERM. Logs go to stderr, never stdout."""
+    import uvicorn
+
+    check_http_exposure(settings)
+    app = build_http_app(server, settings, transport)
+    if transport == "sse":
+        # The SSE app has no lifespan of its own: run the server's lifespan around uvicorn.
+        async with server.state.open():  # type: ignore[attr-defined]
+            await _uvicorn(uvicorn, app, settings)
+    else:
+        await _uvicorn(uvicorn, app, settings)
+
+
+async def _uvicorn(uvicorn: Any, app: Any, settings: Settings) -> None:
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=5,
+    )
+    await uvicorn.Server(config).serve()

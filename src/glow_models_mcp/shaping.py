@@ -1,0 +1,99 @@
+"""Shape pydantic JSON schemas into tool schemas that every MCP client and model API accepts.
+
+Pydantic's default output breaks real clients in known ways; :func:`shape_schema` removes each
+cause by construction:
+
+* ``$ref``/``$defs`` (some clients strip ``$defs`` and leave dangling references): inlined;
+* ``anyOf: [T, {"type": "null"}]`` for optional fields (rejected by some model APIs): rendered
+  as plain ``T``; the field stays out of ``required``, and validation (pydantic, not this schema)
+  still accepts an explicit ``null``;
+* ``default: null``, per-property ``title``, ``$schema`` and the model docstrings (written for
+  developers): dropped (noise, tokens);
+* input objects get ``additionalProperties: false``, matching the request models'
+  ``extra="forbid"``; output objects stay open, since response models keep unknown fields.
+
+The result has no ``anyOf``/``oneOf``/``allOf`` at its top level and is always
+``{"type": "object", "properties": {...}}`` (empty ``properties`` for a no-argument tool).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_DROP_KEYS = frozenset({"title", "$schema", "$defs", "definitions"})
+
+
+def shape_schema(schema: dict[str, Any], *, for_input: bool) -> dict[str, Any]:
+    """Return a flat, client-safe copy of a pydantic ``model_json_schema()`` output.
+
+    Args:
+        schema: a JSON Schema dict as produced by pydantic (may hold ``$defs``).
+        for_input: ``True`` for a tool input schema (objects closed with
+            ``additionalProperties: false``), ``False`` for an output schema (objects left open).
+
+    Raises:
+        ValueError: on a ``$ref`` that does not point into the schema's own ``$defs``.
+    """
+    defs = schema.get("$defs", {})
+    shaped = _walk(schema, defs, for_input, ())
+    shaped.pop("description", None)  # the tool description says it better
+    shaped.setdefault("type", "object")
+    shaped.setdefault("properties", {})
+    if for_input:
+        shaped["additionalProperties"] = False
+    return shaped
+
+
+def _walk(node: Any, defs: dict[str, Any], for_input: bool, seen: tuple[str, ...]) -> Any:
+    if isinstance(node, list):
+        return [_walk(item, defs, for_input, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+
+    if "$ref" in node:
+        ref = node["$ref"]
+        prefix = "#/$defs/"
+        if not ref.startswith(prefix) or ref[len(prefix) :] not in defs:
+            raise ValueError(f"unresolvable $ref {ref!r}")
+        name = ref[len(prefix) :]
+        if name in seen:
+            raise ValueError(f"recursive $ref {ref!r} cannot be inlined")
+        target = dict(defs[name])
+        # A model's docstring is for developers ("Mirrors X"); the field's own description stays.
+        target.pop("description", None)
+        # Sibling keywords (e.g. a field description) win over the referenced schema's.
+        target.update({k: v for k, v in node.items() if k != "$ref"})
+        return _walk(target, defs, for_input, (*seen, name))
+
+    node = dict(node)
+    any_of = node.get("anyOf")
+    if isinstance(any_of, list):
+        non_null = [branch for branch in any_of if branch != {"type": "null"}]
+        if len(non_null) < len(any_of):
+            node.pop("anyOf")
+            if node.get("default", 0) is None:
+                node.pop("default")
+            if len(non_null) == 1:
+                branch = _walk(non_null[0], defs, for_input, seen)
+                merged = dict(branch)
+                merged.update({k: v for k, v in node.items() if k not in _DROP_KEYS})
+                node = merged
+            elif non_null:
+                node["anyOf"] = non_null
+    if node.get("default", 0) is None:
+        node.pop("default")
+
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROP_KEYS or (key == "additionalProperties" and value is True):
+            continue
+        if key == "properties" and isinstance(value, dict):
+            # Keys here are property names (a property may well be called "title").
+            out[key] = {name: _walk(sub, defs, for_input, seen) for name, sub in value.items()}
+        elif key in ("items", "additionalProperties", "not", "anyOf", "oneOf", "allOf", "prefixItems"):
+            out[key] = _walk(value, defs, for_input, seen)
+        else:
+            out[key] = value
+    if for_input and out.get("type") == "object" and "properties" in out:
+        out.setdefault("additionalProperties", False)
+    return out
