@@ -1,0 +1,166 @@
+"""The tool surface every client accepts: schema rules, annotations, snapshots, size, selection.
+
+Snapshots of every tool definition live in ``tests/snapshots/tools/<name>.json``. A changed
+definition fails ``test_snapshots``; run with ``GLOW_UPDATE_SNAPSHOTS=1`` to rewrite them on
+purpose (and review the diff).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from mcp import Client
+
+from glow_models_mcp.server import build_server
+from glow_models_mcp.settings import Settings
+from glow_models_mcp.tools import READ_ONLY_TOOL_NAMES, TOOL_NAMES, select_tools
+
+pytestmark = pytest.mark.anyio
+
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "tools"
+EXPECTED = {
+    # name: (readOnly, destructive, idempotent)
+    "get_model": (True, False, True),
+    "search_models": (True, False, True),
+    "create_models": (False, False, False),
+    "update_models": (False, True, True),
+    "duplicate_model": (False, False, False),
+    "delete_models": (False, True, True),
+    "patch_model_draft": (False, False, False),
+    "list_model_drafts": (True, False, True),
+    "get_model_docs": (True, False, True),
+    "export_models": (False, False, False),
+    "refresh_models": (False, False, True),
+}
+
+
+async def _tools(**overrides: Any) -> list[dict[str, Any]]:
+    settings = Settings(instance_url="http://127.0.0.1:9", **overrides)
+    async with Client(build_server(settings), mode="legacy") as client:
+        result = await client.list_tools()
+    return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in result.tools]
+
+
+def _walk(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Every schema node with its path (property-name maps are stepped through, not visited)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        out.append((path, node))
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                for name, sub in value.items():
+                    out.extend(_walk(sub, f"{path}.{name}"))
+            elif isinstance(value, (dict, list)):
+                out.extend(_walk(value, f"{path}/{key}"))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            out.extend(_walk(item, f"{path}[{i}]"))
+    return out
+
+
+async def test_eleven_tools_with_exact_names() -> None:
+    tools = await _tools()
+    assert [t["name"] for t in tools] == list(TOOL_NAMES)
+    assert len(tools) == 11
+    for t in tools:
+        assert re.fullmatch(r"[a-z0-9_]+", t["name"]) and len(t["name"]) <= 40
+
+
+@pytest.mark.parametrize("kind", ["inputSchema", "outputSchema"])
+async def test_schema_rules(kind: str) -> None:
+    for tool in await _tools():
+        schema = tool[kind]
+        where = f"{tool['name']}.{kind}"
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert schema["type"] == "object" and isinstance(schema["properties"], dict), where
+        text = json.dumps(schema)
+        assert "$ref" not in text and "$defs" not in text and "$schema" not in text, where
+        for key in ("anyOf", "oneOf", "allOf"):
+            assert key not in schema, f"{where}: top-level {key}"
+        for path, node in _walk(schema):
+            assert "title" not in node, f"{where}{path}: title"
+            assert node.get("default", 0) is not None, f"{where}{path}: default null"
+            for key in ("anyOf", "oneOf"):
+                assert {"type": "null"} not in node.get(key, []), f"{where}{path}: nullable {key}"
+            if kind == "inputSchema" and node.get("type") == "object" and "properties" in node:
+                assert node.get("additionalProperties") is False, f"{where}{path}: open object"
+
+
+async def test_no_argument_tools_advertise_empty_object() -> None:
+    tools = {t["name"]: t for t in await _tools()}
+    for name in ("list_model_drafts", "refresh_models"):
+        assert tools[name]["inputSchema"] == {"type": "object", "properties": {}, "additionalProperties": False}
+
+
+async def test_arguments_are_top_level_fields_of_the_request() -> None:
+    tools = {t["name"]: t for t in await _tools()}
+    assert set(tools["get_model"]["inputSchema"]["properties"]) == {"model_id", "draft_id"}
+    assert set(tools["search_models"]["inputSchema"]["properties"]) >= {"search", "page_size", "page_offset"}
+    assert set(tools["patch_model_draft"]["inputSchema"]["properties"]) >= {"expected_version", "name", "modality_ids"}
+    assert tools["delete_models"]["inputSchema"]["required"] == ["model_ids"]
+    assert tools["duplicate_model"]["inputSchema"]["required"] == ["model_id"]
+    # Optional fields stay out of required, as plain types.
+    assert "required" not in tools["get_model"]["inputSchema"]
+    assert tools["get_model"]["inputSchema"]["properties"]["model_id"]["type"] == "string"
+
+
+async def test_annotations_match_behaviour() -> None:
+    for tool in await _tools():
+        ann = tool["annotations"]
+        ro, destructive, idempotent = EXPECTED[tool["name"]]
+        assert ann["readOnlyHint"] is ro, tool["name"]
+        assert ann["destructiveHint"] is destructive, tool["name"]
+        assert ann["idempotentHint"] is idempotent, tool["name"]
+        assert ann["openWorldHint"] is False, tool["name"]
+
+
+async def test_descriptions_teach_the_workflow() -> None:
+    tools = {t["name"]: t["description"] for t in await _tools()}
+    assert "WITHOUT model_id" in tools["get_model"]
+    for name in ("create_models", "update_models"):
+        assert "All-or-nothing" in tools[name] and "get_model called without model_id" in tools[name]
+    assert "Permanently" in tools["delete_models"]
+    assert "NEW draft" in tools["patch_model_draft"]
+
+
+async def test_snapshots() -> None:
+    tools = await _tools()
+    update = os.environ.get("GLOW_UPDATE_SNAPSHOTS") == "1"
+    SNAPSHOTS.mkdir(parents=True, exist_ok=True)
+    for tool in tools:
+        path = SNAPSHOTS / f"{tool['name']}.json"
+        text = json.dumps(tool, indent=2, sort_keys=True) + "\n"
+        if update or not path.exists():
+            path.write_text(text)
+            continue
+        assert path.read_text() == text, f"{tool['name']} changed; rerun with GLOW_UPDATE_SNAPSHOTS=1 if on purpose"
+    assert sorted(p.stem for p in SNAPSHOTS.glob("*.json")) == sorted(TOOL_NAMES)
+
+
+async def test_tools_list_size_is_reported() -> None:
+    tools = await _tools()
+    size = len(json.dumps({"tools": tools}, separators=(",", ":")).encode())
+    print(f"\ntools/list: {size} bytes, ~{size // 4} tokens for 11 tools")
+    assert 0 < size
+
+
+async def test_read_only_flag_registers_only_read_only_tools() -> None:
+    names = [t["name"] for t in await _tools(read_only=True)]
+    assert names == list(READ_ONLY_TOOL_NAMES) == ["get_model", "search_models", "list_model_drafts", "get_model_docs"]
+
+
+async def test_tools_and_exclude_tools_pick_by_name() -> None:
+    names = [t["name"] for t in await _tools(tools=["get_model", "delete_models"], exclude_tools=["delete_models"])]
+    assert names == ["get_model"]
+
+
+def test_unknown_tool_name_lists_valid_names() -> None:
+    with pytest.raises(ValueError) as info:
+        select_tools(read_only=False, include=["get_modle"], exclude=[])
+    assert "get_modle" in str(info.value) and "search_models" in str(info.value)
