@@ -144,7 +144,10 @@ def serve(settings: Any) -> int:
         except ValueError as exc:
             _die(str(exc), EXIT_CONFIG)
         if settings.transport == "stdio":
-            anyio.run(server.run_stdio_async)
+            from .stdio import run_stdio
+
+            if anyio.run(_until_signal, run_stdio, server):
+                return EXIT_INTERRUPTED
         else:
             try:
                 anyio.run(serve_http, server, settings, settings.transport)
@@ -154,6 +157,34 @@ def serve(settings: Any) -> int:
         if sandbox is not None:
             sandbox.__exit__(None, None, None)
     return EXIT_OK
+
+
+async def _until_signal(run: Any, *args: Any) -> bool:
+    """Await ``run(*args)``; SIGTERM or SIGINT cancel it, with everything in flight (upstream
+    requests included). Returns whether a signal stopped it.
+
+    The signals are received on the event loop: raising ``KeyboardInterrupt`` from a signal
+    handler instead would land at an arbitrary point (e.g. inside a stdout write) and end the
+    process with an asyncio traceback.
+    """
+    import anyio
+
+    signalled = False
+    async with anyio.create_task_group() as tg:
+
+        async def stop_on_signal(*, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+            nonlocal signalled
+            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                task_status.started()
+                async for _ in signals:
+                    signalled = True
+                    tg.cancel_scope.cancel()
+                    return
+
+        await tg.start(stop_on_signal)
+        await run(*args)
+        tg.cancel_scope.cancel()
+    return signalled
 
 
 def _secret(value: str) -> Any:

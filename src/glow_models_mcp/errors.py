@@ -53,6 +53,8 @@ def next_step(tool: str, error: UpstreamHTTPError) -> str:
     if status == 500 and tool == "search_models":
         return "Next step: check page_offset and page_size (both must be >= 0), then retry."
     if status in (502, 503, 504):
+        if error.retry_after:
+            return f"Next step: the Glow server is temporarily unavailable and asks to retry after {error.retry_after:.0f} s."
         return "Next step: the Glow server is temporarily unavailable; wait a moment and retry."
     if status >= 500:
         return "Next step: the Glow server failed; retry once, and if it fails again report it to the Glow admins."

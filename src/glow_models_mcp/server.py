@@ -8,13 +8,14 @@ shutdown. Tools, resources and prompts read the client from that state.
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .resources import register_prompts, register_resources
@@ -75,6 +76,30 @@ class AppState:
         return f"AppState(instance={self.display_url!r})"
 
 
+@contextmanager
+def _sdk_logging_setup_skipped() -> Iterator[None]:
+    """Skip ``MCPServer()``'s logging setup when the root logger already has handlers.
+
+    ``MCPServer.__init__`` calls ``logging.basicConfig()`` with a ``rich`` handler, importing
+    ``rich`` first (about 20 ms of a cold start, and ``rich`` is installed wherever fastmcp is).
+    With handlers already on the root logger (the CLI configures logging before building the
+    server) ``basicConfig()`` does nothing, so skipping the call changes nothing but the import.
+    """
+    import logging
+
+    from mcp.server.mcpserver import server as sdk_server
+
+    original = getattr(sdk_server, "configure_logging", None)
+    if original is None or not logging.getLogger().handlers:
+        yield
+        return
+    sdk_server.configure_logging = lambda *args, **kwargs: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sdk_server.configure_logging = original
+
+
 def build_server(settings: Settings) -> MCPServer[AppState]:
     """Build the MCP server for ``settings``: the selected tools, resources, templates, prompts.
 
@@ -89,16 +114,18 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         async with state.open():
             yield state
 
-    server: MCPServer[AppState] = MCPServer(
-        "glow-models-mcp",
-        title="Glow Models",
-        description="Manage the AI-model catalog of a Glow instance.",
-        instructions=INSTRUCTIONS,
-        version=__version__,
-        lifespan=lifespan,
-        log_level=settings.log_level,
-        tools=[build_tool(spec, state) for spec in specs],
-    )
+    tools = [build_tool(spec, state) for spec in specs]
+    with _sdk_logging_setup_skipped():
+        server: MCPServer[AppState] = MCPServer(
+            "glow-models-mcp",
+            title="Glow Models",
+            description="Manage the AI-model catalog of a Glow instance.",
+            instructions=INSTRUCTIONS,
+            version=__version__,
+            lifespan=lifespan,
+            log_level=settings.log_level,
+            tools=tools,
+        )
     register_resources(server, state)
     register_prompts(server, read_only=settings.read_only or "create_models" not in {sp.name for sp in specs})
     server.state = state  # type: ignore[attr-defined]  # for tests and the CLI
@@ -163,6 +190,99 @@ class BearerTokenMiddleware:
         await self.app(scope, receive, send)
 
 
+class InFlight:
+    """The HTTP requests being handled, so that a shutdown can cancel them (and their upstream calls)."""
+
+    def __init__(self) -> None:
+        self.scopes: set[anyio.CancelScope] = set()
+        self.shutting_down = False
+
+    def cancel_all(self) -> None:
+        """Cancel every request in flight; each is answered 503 (or its stream is ended)."""
+        self.shutting_down = True
+        for scope in list(self.scopes):
+            scope.cancel()
+
+
+_SHUTTING_DOWN = b'{"error":"the MCP server is shutting down; retry against a running instance"}'
+
+
+class CancelOnDisconnect:
+    """ASGI middleware: cancel a request's handling, and with it the upstream call, when the HTTP
+    client goes away before its answer is sent or when the server shuts down.
+
+    In stateless JSON-response mode the SDK never listens for ``http.disconnect``, so a client
+    that closes its request (how a 2026-07-28 client cancels a call over HTTP) would otherwise
+    leave the upstream request running until its own timeout, and uvicorn's shutdown would wait
+    for it, then kill it with a traceback and a 500. Once the request body has been read, this
+    middleware owns ``receive``: it watches for the disconnect and hands the app a
+    ``http.disconnect`` when it happens. A request cancelled by :meth:`InFlight.cancel_all` is
+    answered 503 (or, if its response had started, its body is ended).
+    """
+
+    def __init__(self, app: ASGIApp, in_flight: InFlight | None = None) -> None:
+        self.app = app
+        self.in_flight = in_flight or InFlight()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body_read = anyio.Event()
+        disconnected = anyio.Event()
+        started = answered = False
+
+        async def app_receive() -> Message:
+            if body_read.is_set():
+                await disconnected.wait()
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected.set()
+            elif not message.get("more_body", False):
+                body_read.set()
+            return message
+
+        async def app_send(message: Message) -> None:
+            nonlocal started, answered
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                answered = True
+            await send(message)
+
+        async with anyio.create_task_group() as tg:
+
+            async def watch() -> None:
+                await body_read.wait()
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                disconnected.set()
+                if not answered:
+                    tg.cancel_scope.cancel()
+
+            self.in_flight.scopes.add(tg.cancel_scope)
+            try:
+                tg.start_soon(watch)
+                await self.app(scope, app_receive, app_send)
+                tg.cancel_scope.cancel()
+            finally:
+                self.in_flight.scopes.discard(tg.cancel_scope)
+        if answered or disconnected.is_set() or not self.in_flight.shutting_down:
+            return
+        if not started:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+                }
+            )
+            await send({"type": "http.response.body", "body": _SHUTTING_DOWN})
+        else:
+            await send({"type": "http.response.body", "body": b""})
+
+
 def check_http_exposure(settings: Settings) -> None:
     """Refuse unsafe HTTP exposure at start.
 
@@ -185,7 +305,7 @@ def check_http_exposure(settings: Settings) -> None:
         )
 
 
-def build_http_app(server: MCPServer[Any], settings: Settings, transport: str) -> Any:
+def build_http_app(server: MCPServer[Any], settings: Settings, transport: str, in_flight: InFlight | None = None) -> Any:
     """The ASGI app for ``transport`` ``"http"`` (streamable HTTP, stateless, JSON responses, at
     ``/mcp``) or ``"sse"`` (``GET /sse`` + ``POST /messages/``), with DNS-rebinding protection, the
     request-body cap (413 above ``max_request_bytes``) and the optional bearer token.
@@ -203,26 +323,37 @@ def build_http_app(server: MCPServer[Any], settings: Settings, transport: str) -
             max_request_body_size=settings.max_request_bytes,
             host=settings.host,
         )
+    app = CancelOnDisconnect(app, in_flight)
     if settings.http_token is not None and settings.http_token.get_secret_value():
         app = BearerTokenMiddleware(app, settings.http_token.get_secret_value())
     return app
 
 
 async def serve_http(server: MCPServer[Any], settings: Settings, transport: str) -> None:
-    """Serve ``transport`` over uvicorn until SIGINT/SIGTERM. Logs go to stderr, never stdout."""
+    """Serve ``transport`` over uvicorn until SIGINT/SIGTERM. Logs go to stderr, never stdout.
+
+    On shutdown the calls still in flight are cancelled at once (their upstream requests too) and
+    answered 503, rather than waited for and then killed.
+    """
     import uvicorn
 
     check_http_exposure(settings)
-    app = build_http_app(server, settings, transport)
+    in_flight = InFlight()
+    app = build_http_app(server, settings, transport, in_flight)
     if transport == "sse":
         # The SSE app has no lifespan of its own: run the server's lifespan around uvicorn.
         async with server.state.open():  # type: ignore[attr-defined]
-            await _uvicorn(uvicorn, app, settings)
+            await _uvicorn(uvicorn, app, settings, in_flight)
     else:
-        await _uvicorn(uvicorn, app, settings)
+        await _uvicorn(uvicorn, app, settings, in_flight)
 
 
-async def _uvicorn(uvicorn: Any, app: Any, settings: Settings) -> None:
+async def _uvicorn(uvicorn: Any, app: Any, settings: Settings, in_flight: InFlight) -> None:
+    class _Server(uvicorn.Server):  # type: ignore[misc,name-defined]
+        async def shutdown(self, sockets: Any = None) -> None:
+            in_flight.cancel_all()
+            await super().shutdown(sockets=sockets)
+
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -232,4 +363,4 @@ async def _uvicorn(uvicorn: Any, app: Any, settings: Settings) -> None:
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=5,
     )
-    await uvicorn.Server(config).serve()
+    await _Server(config).serve()

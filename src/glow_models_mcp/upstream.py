@@ -231,6 +231,13 @@ class GlowClient:
             headers["X-Api-Key"] = settings.api_key.get_secret_value()
         if settings.token is not None and settings.token.get_secret_value():
             headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
+        # A careless upstream may echo the credentials it received in an error page; error texts
+        # built from upstream bodies are scrubbed of them (see _scrub).
+        self._secrets = [
+            v.get_secret_value().encode()
+            for v in (settings.api_key, settings.token)
+            if v is not None and len(v.get_secret_value()) >= 4
+        ]
         self._timeout = httpx2.Timeout(
             connect=settings.connect_timeout,
             read=settings.read_timeout,
@@ -248,6 +255,12 @@ class GlowClient:
 
     def __repr__(self) -> str:
         return f"GlowClient(base_url={self.display_url!r})"
+
+    def _scrub(self, raw: bytes) -> bytes:
+        """``raw`` with every configured credential replaced (before any excerpt cuts it)."""
+        for secret in self._secrets:
+            raw = raw.replace(secret, b"**********")
+        return raw
 
     async def __aenter__(self) -> GlowClient:
         await self._http.__aenter__()
@@ -270,22 +283,22 @@ class GlowClient:
         """
         content = body.model_dump_json(exclude_unset=True).encode() if body is not None else b"{}"
         status, raw = await self._send(op.name, op.method, op.path, content, retry_all=op.read_only)
+        # The errors are raised outside the ``except`` blocks so that they carry no ``__context__``:
+        # the parser's exception holds the raw body, which may echo credentials.
+        problem = ""
         try:
             data = json.loads(raw)
         except ValueError:
-            raise UpstreamResponseError(
-                op.name, f"{op.name}: HTTP {status} but the body is not JSON: {_excerpt(raw, 120)}"
-            ) from None
-        try:
-            return status, op.response_model.model_validate(data)
-        except pydantic.ValidationError as exc:
-            fields = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()[:5]
-            )
-            raise UpstreamResponseError(
-                op.name,
-                f"{op.name}: HTTP {status} but the body does not match {op.response_model.__name__}: {fields}",
-            ) from None
+            problem = f"the body is not JSON: {_excerpt(self._scrub(raw), 120)}"
+        if not problem:
+            try:
+                return status, op.response_model.model_validate(data)
+            except pydantic.ValidationError as exc:
+                fields = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()[:5]
+                )
+                problem = f"the body does not match {op.response_model.__name__}: {fields}"
+        raise UpstreamResponseError(op.name, f"{op.name}: HTTP {status} but {problem}")
 
     async def download_upload(self, upload_id: UUID) -> str:
         """``GET /uploads/{upload_id}/download``: the exported CSV as text.
@@ -362,8 +375,17 @@ class GlowClient:
             remaining = settings.total_timeout - (time.perf_counter() - started) - 0.05
             return max(0.0, min(backoff, remaining))
 
+        def retry_after_exceeds_budget(state: RetryCallState) -> bool:
+            # The upstream asked for more time than the budget has left: answer its error now
+            # instead of retrying early (ignoring Retry-After) or idling into the total timeout.
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _Retryable) and isinstance(exc.error, UpstreamHTTPError) and exc.error.retry_after:
+                remaining = settings.total_timeout - (time.perf_counter() - started) - 0.05
+                return exc.error.retry_after > remaining
+            return False
+
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(settings.max_retries + 1),
+            stop=stop_after_attempt(settings.max_retries + 1) | retry_after_exceeds_budget,
             wait=wait,
             retry=retry_if_exception(retryable),
             reraise=True,
@@ -438,7 +460,7 @@ class GlowClient:
 
         if 200 <= status < 300:
             return status, raw
-        error = UpstreamHTTPError(op, status, _detail(raw), _retry_after(response.headers.get("retry-after")))
+        error = UpstreamHTTPError(op, status, _detail(self._scrub(raw)), _retry_after(response.headers.get("retry-after")))
         if status in (502, 503, 504):
             raise _Retryable(error, sent=True)
         raise error
