@@ -68,6 +68,7 @@ class Config:
     json_path: Path | None = None
     upstream: str | None = None
     verbose: bool = True
+    keep_logs: bool = False
     command: str = "uv run --group bench python -m bench"
     logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="glow-bench-")))
 
@@ -94,6 +95,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md even with --quick")
     parser.add_argument("--upstream", help="use this already-running reference API instead of starting one")
     parser.add_argument("--json", type=Path, help="also write the raw figures as JSON to this path")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs after a successful run")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
 
@@ -118,6 +120,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     cfg.json_path = args.json
     cfg.upstream = args.upstream
     cfg.verbose = not args.quiet
+    cfg.keep_logs = args.keep_logs
     cfg.command = "uv run --group bench python -m bench"
     raw = sys.argv[1:] if argv is None else argv
     if raw:
@@ -893,6 +896,9 @@ def main(argv: list[str] | None = None) -> int:
         res = asyncio.run(run(cfg))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - report and point at the logs
+        print(f"benchmark failed: {type(exc).__name__}: {exc}\nserver logs: {cfg.logs}", file=sys.stderr)
+        return 1
     table, targets = report(cfg, res)
     print(table)
     if cfg.json_path:
@@ -907,4 +913,8 @@ def main(argv: list[str] | None = None) -> int:
     if cfg.write_md:
         write_markdown(table)
         cfg.log(f"wrote the table into {MD_PATH}")
+    if not cfg.keep_logs:
+        import shutil
+
+        shutil.rmtree(cfg.logs, ignore_errors=True)
     return 0

@@ -123,3 +123,23 @@ async def test_workflow_prompts(mcp_client: Any) -> None:
     change = await mcp_client.get_prompt("change_model_safely", {"model": "gpt-5", "change": "add voice alloy"})
     text = change.messages[0].content.text
     assert text.index("patch_model_draft") < text.index("update_models")
+
+
+async def test_database_error_mid_batch_warns_that_earlier_items_may_be_saved(mcp_client: Any) -> None:
+    name = f"midbatch-{uuid.uuid4().hex[:6]}"
+    result = await mcp_client.call_tool(
+        "create_models", {"models": [{"name": f"{name}-a"}, {"name": f"{name}-b", "modality_ids": [str(uuid.uuid4())]}]}
+    )
+    text = _text(result)
+    assert result.is_error and "Database error" in text
+    assert "may already be saved" in text and "resend only the unsaved items" in text
+    found = (await mcp_client.call_tool("search_models", {"search": name})).structured_content
+    # The reference API writes item by item, as upstream does: the first item is there.
+    assert [m["name"] for m in found.get("models", [])] == [f"{name}-a"]
+    await mcp_client.call_tool("delete_models", {"model_ids": [m["model_id"] for m in found["models"]]})
+
+
+async def test_empty_batches_are_refused_before_the_upstream(mcp_client: Any) -> None:
+    for tool in ("create_models", "update_models"):
+        result = await mcp_client.call_tool(tool, {"models": []})
+        assert result.is_error and "- models:" in _text(result)

@@ -45,6 +45,12 @@ def next_step(tool: str, error: UpstreamHTTPError) -> str:
         return "Next step: find the model's current id with search_models (it may have been deleted)."
     if status == 422:
         return "Next step: fix the fields listed above and call again."
+    if status == 500 and detail.startswith("Database error") and tool in ("create_models", "update_models"):
+        return (
+            "Next step: an id in the request does not exist. Items are written one by one, so items before the "
+            "failing one may already be saved: check with search_models, then resend only the unsaved items with "
+            "valid ids (list them with get_model called without model_id: each section's resources[].id)."
+        )
     if status == 500 and detail.startswith("Database error") and tool in _DB_ERROR_TOOLS:
         return (
             "Next step: an id in the request does not exist. List valid ids with get_model called without "

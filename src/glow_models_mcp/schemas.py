@@ -367,7 +367,7 @@ class CreateModelItem(RequestModel):
 class CreateModelApiRequest(RequestModel):
     """Body of ``POST /api/v5/artifacts/models/create``. Mirrors ``CreateModelApiRequest``."""
 
-    models: list[CreateModelItem] = Field(description="Models to create, all-or-nothing.")
+    models: list[CreateModelItem] = Field(min_length=1, description="Models to create, all-or-nothing.")
 
 
 class ModelResultItem(ResponseModel):
@@ -413,7 +413,7 @@ class UpdateModelItem(RequestModel):
 class UpdateModelApiRequest(RequestModel):
     """Body of ``POST /api/v5/artifacts/models/update``. Mirrors ``UpdateModelApiRequest``."""
 
-    models: list[UpdateModelItem] = Field(description="Models to update, all-or-nothing.")
+    models: list[UpdateModelItem] = Field(min_length=1, description="Models to update, all-or-nothing.")
 
 
 class UpdateModelApiResponse(ResponseModel):

@@ -9,14 +9,31 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 from typing_extensions import Annotated
 
 Transport = Literal["stdio", "sse", "http"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class _GlowEnvSource(EnvSettingsSource):
+    """Environment source that reads only ``GLOW_*`` variables.
+
+    ``populate_by_name`` (so code can say ``Settings(port=...)``) would otherwise make the plain
+    field names count as variables too: a platform's ``PORT`` or a stray ``TOKEN`` would be read.
+    """
+
+    def _load_env_vars(self):  # type: ignore[no-untyped-def]
+        return {k: v for k, v in super()._load_env_vars().items() if k.lower().startswith("glow_")}
 
 
 def _split_csv(value: object) -> object:
@@ -41,79 +58,91 @@ class Settings(BaseSettings):
     # --- upstream -----------------------------------------------------------------------
     instance_url: str | None = Field(
         default=None,
-        validation_alias=AliasChoices("GLOW_INSTANCE_URL", "instance_url"),
+        validation_alias="GLOW_INSTANCE_URL",
         description="Root URL of the Glow API server, e.g. https://glow.example.org (no /api/v5).",
     )
     api_key: SecretStr | None = Field(
         default=None,
-        validation_alias=AliasChoices("GLOW_API_KEY", "api_key"),
+        validation_alias="GLOW_API_KEY",
         description="Sent as X-Api-Key.",
     )
     token: SecretStr | None = Field(
         default=None,
-        validation_alias=AliasChoices("GLOW_TOKEN", "token"),
+        validation_alias="GLOW_TOKEN",
         description="Bearer JWT, sent as Authorization: Bearer <token>.",
     )
     connect_timeout: float = Field(
-        default=5.0, gt=0, validation_alias=AliasChoices("GLOW_CONNECT_TIMEOUT", "connect_timeout")
+        default=5.0, gt=0, validation_alias="GLOW_CONNECT_TIMEOUT"
     )
-    read_timeout: float = Field(default=20.0, gt=0, validation_alias=AliasChoices("GLOW_READ_TIMEOUT", "read_timeout"))
+    read_timeout: float = Field(default=20.0, gt=0, validation_alias="GLOW_READ_TIMEOUT")
     total_timeout: float = Field(
         default=30.0,
         gt=0,
         le=55,
-        validation_alias=AliasChoices("GLOW_TIMEOUT", "total_timeout"),
+        validation_alias="GLOW_TIMEOUT",
         description="Whole operation, retries included; stays under the 60 s MCP clients wait.",
     )
     max_retries: int = Field(
         default=3,
         ge=0,
         le=10,
-        validation_alias=AliasChoices("GLOW_MAX_RETRIES", "max_retries"),
+        validation_alias="GLOW_MAX_RETRIES",
         description="Extra attempts for read-only operations on connection errors and 502/503/504.",
     )
     max_response_bytes: int = Field(
         default=10 * 1024 * 1024,
         gt=0,
-        validation_alias=AliasChoices("GLOW_MAX_RESPONSE_BYTES", "max_response_bytes"),
+        validation_alias="GLOW_MAX_RESPONSE_BYTES",
         description="Upstream bodies above this size are refused (memory stays bounded).",
     )
 
     # --- MCP side -----------------------------------------------------------------------
-    transport: Transport = Field(default="stdio", validation_alias=AliasChoices("GLOW_MCP_TRANSPORT", "transport"))
-    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("GLOW_MCP_HOST", "host"))
-    port: int = Field(default=8765, ge=0, le=65535, validation_alias=AliasChoices("GLOW_MCP_PORT", "port"))
+    transport: Transport = Field(default="stdio", validation_alias="GLOW_MCP_TRANSPORT")
+    host: str = Field(default="127.0.0.1", validation_alias="GLOW_MCP_HOST")
+    port: int = Field(default=8765, ge=0, le=65535, validation_alias="GLOW_MCP_PORT")
     http_token: SecretStr | None = Field(
         default=None,
-        validation_alias=AliasChoices("GLOW_MCP_HTTP_TOKEN", "http_token"),
+        validation_alias="GLOW_MCP_HTTP_TOKEN",
         description="If set, HTTP transports require Authorization: Bearer <this>.",
     )
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias=AliasChoices("GLOW_MCP_ALLOWED_HOSTS", "allowed_hosts")
+        default_factory=list, validation_alias="GLOW_MCP_ALLOWED_HOSTS"
     )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias=AliasChoices("GLOW_MCP_ALLOWED_ORIGINS", "allowed_origins")
+        default_factory=list, validation_alias="GLOW_MCP_ALLOWED_ORIGINS"
     )
     unsafe_allow_unauthenticated_remote: bool = Field(
         default=False,
-        validation_alias=AliasChoices("GLOW_MCP_UNSAFE_ALLOW_UNAUTHENTICATED_REMOTE", "unsafe_allow_unauthenticated_remote"),
+        validation_alias="GLOW_MCP_UNSAFE_ALLOW_UNAUTHENTICATED_REMOTE",
     )
     max_request_bytes: int = Field(
-        default=1024 * 1024, gt=0, validation_alias=AliasChoices("GLOW_MCP_MAX_REQUEST_BYTES", "max_request_bytes")
+        default=1024 * 1024, gt=0, validation_alias="GLOW_MCP_MAX_REQUEST_BYTES"
     )
-    read_only: bool = Field(default=False, validation_alias=AliasChoices("GLOW_MCP_READ_ONLY", "read_only"))
+    read_only: bool = Field(default=False, validation_alias="GLOW_MCP_READ_ONLY")
     tools: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias=AliasChoices("GLOW_MCP_TOOLS", "tools")
+        default_factory=list, validation_alias="GLOW_MCP_TOOLS"
     )
     exclude_tools: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias=AliasChoices("GLOW_MCP_EXCLUDE_TOOLS", "exclude_tools")
+        default_factory=list, validation_alias="GLOW_MCP_EXCLUDE_TOOLS"
     )
     max_result_tokens: int = Field(
-        default=25_000, gt=0, validation_alias=AliasChoices("GLOW_MCP_MAX_RESULT_TOKENS", "max_result_tokens")
+        default=25_000, gt=0, validation_alias="GLOW_MCP_MAX_RESULT_TOKENS"
     )
-    log_level: LogLevel = Field(default="WARNING", validation_alias=AliasChoices("GLOW_MCP_LOG_LEVEL", "log_level"))
-    log_json: bool = Field(default=False, validation_alias=AliasChoices("GLOW_MCP_LOG_JSON", "log_json"))
-    sandbox: bool = Field(default=False, validation_alias=AliasChoices("GLOW_MCP_SANDBOX", "sandbox"))
+    log_level: LogLevel = Field(default="WARNING", validation_alias="GLOW_MCP_LOG_LEVEL")
+    log_json: bool = Field(default=False, validation_alias="GLOW_MCP_LOG_JSON")
+    sandbox: bool = Field(default=False, validation_alias="GLOW_MCP_SANDBOX")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keyword arguments (the CLI's flags) first, then ``GLOW_*`` environment variables only."""
+        return (init_settings, _GlowEnvSource(settings_cls))
 
     @field_validator("allowed_hosts", "allowed_origins", "tools", "exclude_tools", mode="before")
     @classmethod

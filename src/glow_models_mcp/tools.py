@@ -158,8 +158,8 @@ TOOL_SPECS: tuple[ToolSpec, ...] = (
         title="Create models",
         description=(
             "Create one or more models. Each item needs name (or name_id); link options by id. " + WORKFLOW + " "
-            "All-or-nothing: if any item fails validation, NOTHING is written and each item's field errors "
-            "are listed. Needs an admin role; a model with no departments is a default model."
+            "All-or-nothing validation: if any item fails validation, NOTHING is written and each item's "
+            "field errors are listed (a 'Database error' for an unknown id can leave earlier items written). Needs an admin role; a model with no departments is a default model."
         ),
         annotations=_ann(read_only=False, idempotent=False),
         summarize=_batch_summary("Created"),
@@ -171,7 +171,7 @@ TOOL_SPECS: tuple[ToolSpec, ...] = (
         description=(
             "Change one or more models by model_id. Only the fields you give change: a list field omitted or "
             "null stays as it is, [] clears it. " + WORKFLOW + " All-or-nothing: one failing item (validation, "
-            "unknown id, no permission) means nothing is written. Needs an admin role; default models "
+            "unknown model_id, no permission) means nothing is written. Needs an admin role; default models "
             "(no departments) need a superadmin."
         ),
         annotations=_ann(read_only=False, destructive=True, idempotent=True),

@@ -51,6 +51,8 @@ ResT = TypeVar("ResT", bound=BaseModel)
 
 USER_AGENT = f"glow-models-mcp/{__version__}"
 ZERO_UUID = UUID(int=0)
+#: Backoff between retries: 0.2 s, 0.4 s, 0.8 s ... capped at 2 s, plus up to 0.3 s of jitter.
+_BACKOFF = wait_exponential_jitter(multiplier=0.2, max=2.0, jitter=0.3)
 
 
 @dataclass(frozen=True)
@@ -369,7 +371,7 @@ class GlowClient:
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
-            backoff = wait_exponential_jitter(initial=0.2, max=2.0, jitter=0.3)(state)
+            backoff = _BACKOFF(state)
             if isinstance(exc, _Retryable) and isinstance(exc.error, UpstreamHTTPError) and exc.error.retry_after:
                 backoff = exc.error.retry_after
             remaining = settings.total_timeout - (time.perf_counter() - started) - 0.05
