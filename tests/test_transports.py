@@ -150,3 +150,25 @@ def test_version_flag() -> None:
 
     proc = subprocess.run(server_command("--version"), capture_output=True, timeout=30)
     assert proc.returncode == 0 and proc.stdout.decode().strip() == f"glow-models-mcp {__version__}"
+
+
+def test_json_log_lines_carry_tool_status_and_duration(sandbox: Any) -> None:
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search_models", "arguments": {"search": "gpt"}}},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+         "params": {"name": "get_model", "arguments": {"model_id": "00000000-0000-0000-0000-000000000001"}}},
+    ]
+    stdin = "".join(json.dumps(m) + "\n" for m in messages).encode()
+    proc = subprocess.run(
+        server_command("--log-json", "--log-level", "info"), input=stdin, capture_output=True, env=_env(sandbox), timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    records = [json.loads(line) for line in proc.stderr.decode().splitlines() if line.startswith("{")]
+    calls = {r["tool"]: r for r in records if "tool" in r}
+    assert calls["search_models"]["upstream_status"] == 200 and calls["search_models"]["outcome"] == "ok"
+    assert calls["get_model"]["upstream_status"] == 404 and calls["get_model"]["outcome"] == "error"
+    assert all(isinstance(r["duration_ms"], float) and r["level"] == "INFO" for r in calls.values())
+    assert b"sandbox-superadmin" not in proc.stderr
