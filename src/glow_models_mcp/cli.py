@@ -22,8 +22,18 @@ from . import __version__
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def _serve_options(parser: argparse.ArgumentParser) -> None:
+def _serve_options(parser: argparse.ArgumentParser, *, on_subcommand: bool = False) -> None:
+    """Add the serve flags. On a subcommand their defaults are suppressed, so a flag given before
+    the subcommand (``glow-models-mcp --read-only serve``) is not overwritten by the sub-parser."""
     g = parser.add_argument_group("serve options (each also has an environment variable, see README)")
+    if on_subcommand:
+        _add = g.add_argument
+
+        def add(*names: str, **kw: Any) -> None:
+            kw["default"] = argparse.SUPPRESS
+            _add(*names, **kw)
+
+        g.add_argument = add  # type: ignore[method-assign]
     g.add_argument("--transport", choices=["stdio", "sse", "http"], help="stdio (default), sse, or http (streamable HTTP)")
     g.add_argument("--host", help="bind address for sse/http (default 127.0.0.1)")
     g.add_argument("--port", type=int, help="port for sse/http (default 8765)")
@@ -52,13 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     _serve_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="{serve,sandbox,demo,doctor}")
     serve = sub.add_parser("serve", help="run the MCP server (the default)")
-    _serve_options(serve)
+    _serve_options(serve, on_subcommand=True)
     sandbox = sub.add_parser("sandbox", help="run the local reference Glow API alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8000)
     sandbox.add_argument("--db", default=":memory:", help="SQLite file to keep data across restarts")
     sub.add_parser("demo", help="walk a scripted agent session against the local reference API")
-    sub.add_parser("doctor", help="check configuration, reachability and credentials")
+    doctor = sub.add_parser("doctor", help="check configuration, reachability and credentials")
+    _serve_options(doctor, on_subcommand=True)
     return parser
 
 
@@ -224,13 +235,22 @@ def main(argv: list[str] | None = None) -> int:
         return serve(load_settings(args))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
+    except BaseException as exc:
+        if not _only_broken_pipes(exc):
+            raise
         # The client went away mid-write; nothing more to say to it.
         try:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         except OSError:
             pass
         return EXIT_OK
+
+
+def _only_broken_pipes(exc: BaseException) -> bool:
+    """Whether ``exc`` is a BrokenPipeError, or an exception group holding only those."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_only_broken_pipes(inner) for inner in exc.exceptions)
+    return isinstance(exc, (BrokenPipeError, ConnectionResetError))
 
 
 if __name__ == "__main__":

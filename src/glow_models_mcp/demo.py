@@ -51,7 +51,7 @@ class Session:
         ms = (time.perf_counter() - started) * 1000
         _print(f"   → {tool}({_shorten(json.dumps(args), 160)})   [{ms:.0f} ms]")
         text = result.content[0].text if result.content else ""
-        summary = text.split("\n", 1)[0]
+        summary = "\n".join(text.split("\n")[: 2 if expect_error else 1])
         _print(textwrap.indent(_shorten(summary, 300), "   ← "))
         if bool(result.is_error) != expect_error:
             raise DemoFailed(f"{tool} returned is_error={result.is_error}: {text[:500]}")

@@ -28,6 +28,8 @@ _ROLE_HINT = {
     "get_model": "You can only read models of your departments; ask a superadmin or use search_models to see what is visible.",
 }
 
+_WRITE_TOOLS = ("create_models", "update_models", "delete_models", "duplicate_model", "patch_model_draft", "export_models")
+
 _DB_ERROR_TOOLS = ("create_models", "update_models", "patch_model_draft", "duplicate_model")
 
 
@@ -41,10 +43,22 @@ def next_step(tool: str, error: UpstreamHTTPError) -> str:
         )
     if status == 403:
         return "Next step: " + _ROLE_HINT.get(tool, "this needs a role your token does not have; ask a Glow admin.")
+    if 300 <= status < 400:
+        return (
+            "Next step: the Glow server redirects this request (e.g. http to https); set GLOW_INSTANCE_URL to the "
+            "final address and restart the MCP server."
+        )
+    if status == 404 and tool.startswith("glow://exports/"):
+        return "Next step: this upload does not exist (any more); call export_models again and read its new link."
     if status == 404:
         return "Next step: find the model's current id with search_models (it may have been deleted)."
     if status == 422:
         return "Next step: fix the fields listed above and call again."
+    if status == 500 and detail.startswith("Database error") and ("duplicate key" in detail or "already exists" in detail):
+        return (
+            "Next step: an id you gave for a new record already exists; leave `id` out (the server assigns one) "
+            "or check with search_models whether the model is already there."
+        )
     if status == 500 and detail.startswith("Database error") and tool in ("create_models", "update_models"):
         return (
             "Next step: an id in the request does not exist. Items are written one by one, so items before the "
@@ -57,7 +71,10 @@ def next_step(tool: str, error: UpstreamHTTPError) -> str:
             "model_id (each section's resources[].id) and send the request again."
         )
     if status == 500 and tool == "search_models":
-        return "Next step: check page_offset and page_size (both must be >= 0), then retry."
+        return (
+            "Next step: the server failed on these search arguments; simplify the search text and keep "
+            "page_offset and page_size small non-negative numbers, then retry."
+        )
     if status in (502, 503, 504):
         if error.retry_after:
             return f"Next step: the Glow server is temporarily unavailable and asks to retry after {error.retry_after:.0f} s."
@@ -77,6 +94,12 @@ def render_error(tool: str, error: GlowError | ConfigurationError, base_url: str
         sep = "\n" if "\n" in message or isinstance(error.detail, list) else " "
         return f"{tool} failed: upstream operation '{op}' answered HTTP {error.status}:{sep}{message}\n{next_step(tool, error)}"
     if isinstance(error, UpstreamUnavailable):
+        if tool in _WRITE_TOOLS and error.may_have_reached:
+            return (
+                f"{tool} failed: the Glow API at {base_url} did not answer in time ({error.reason}). The request "
+                "had been sent, so the change MAY HAVE BEEN APPLIED. Next step: check with search_models (or "
+                "get_model) before trying again; it is not retried automatically."
+            )
         return (
             f"{tool} failed: the Glow API at {base_url} did not answer ({error.reason}). "
             "Next step: check that GLOW_INSTANCE_URL points at a running Glow server and retry; "

@@ -284,8 +284,8 @@ class SearchModelApiRequest(RequestModel):
     provider_search: str | None = Field(default=None, description="Filters the provider facet's options.")
     department_search: str | None = Field(default=None, description="Filters the department facet's options.")
     agent_search: str | None = Field(default=None, description="Filters the agent facet's options.")
-    page_size: int | None = Field(default=12, ge=0, description="Models per page; 0 or null means 12.")
-    page_offset: int | None = Field(default=0, ge=0, description="Models to skip (>= 0).")
+    page_size: int | None = Field(default=12, ge=0, le=1000, description="Models per page (<= 1000); 0 or null means 12.")
+    page_offset: int | None = Field(default=0, ge=0, le=2**31 - 1, description="Models to skip (>= 0).")
 
 
 class ListModelApiModel(ResponseModel):
@@ -473,7 +473,9 @@ class PatchModelDraftApiRequest(RequestModel):
     """
 
     input_draft_id: UUID | None = Field(default=None, description="Draft this one follows (recorded only).")
-    expected_version: int = Field(default=0, description="Version you read; the new draft gets this + 1.")
+    expected_version: int = Field(
+        default=0, ge=0, le=2**31 - 2, description="Version you read; the new draft gets this + 1."
+    )
     name: str | None = Field(default=None, description="Model name.")
     name_id: UUID | None = Field(default=None, description="Existing name id.")
     description: str | None = Field(default=None, description="Description text.")

@@ -163,7 +163,7 @@ class BearerTokenMiddleware:
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -174,7 +174,10 @@ class BearerTokenMiddleware:
             if name == b"authorization":
                 given = value
                 break
-        if not hmac.compare_digest(given, self._expected):
+        scheme, _, credentials = given.strip().partition(b" ")
+        # The scheme is case-insensitive (RFC 9110); the token is compared in constant time.
+        ok = hmac.compare_digest(credentials.strip(), self._expected) and scheme.lower() == b"bearer"
+        if not ok:
             await send(
                 {
                     "type": "http.response.start",
@@ -343,13 +346,23 @@ async def serve_http(server: MCPServer[Any], settings: Settings, transport: str)
     if transport == "sse":
         # The SSE app has no lifespan of its own: run the server's lifespan around uvicorn.
         async with server.state.open():  # type: ignore[attr-defined]
-            await _uvicorn(uvicorn, app, settings, in_flight)
+            await _uvicorn(uvicorn, app, settings, in_flight, "/sse")
     else:
-        await _uvicorn(uvicorn, app, settings, in_flight)
+        await _uvicorn(uvicorn, app, settings, in_flight, "/mcp")
 
 
-async def _uvicorn(uvicorn: Any, app: Any, settings: Settings, in_flight: InFlight) -> None:
+async def _uvicorn(uvicorn: Any, app: Any, settings: Settings, in_flight: InFlight, path: str) -> None:
+    import sys
+
     class _Server(uvicorn.Server):  # type: ignore[misc,name-defined]
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            for srv in getattr(self, "servers", []):
+                for sock in srv.sockets:
+                    host, port = sock.getsockname()[:2]
+                    shown = f"[{host}]" if ":" in host else host
+                    print(f"glow-models-mcp: listening on http://{shown}:{port}{path}", file=sys.stderr, flush=True)
+
         async def shutdown(self, sockets: Any = None) -> None:
             in_flight.cancel_all()
             await super().shutdown(sockets=sockets)

@@ -7,6 +7,7 @@ logged or printed :class:`Settings` never shows a credential.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -53,7 +54,7 @@ class Settings(BaseSettings):
             names the variable and never echoes a secret.
     """
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True, hide_input_in_errors=True)
 
     # --- upstream -----------------------------------------------------------------------
     instance_url: str | None = Field(
@@ -149,6 +150,26 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
+    @field_validator("api_key", "token", "http_token", mode="before")
+    @classmethod
+    def _secret(cls, value: object) -> object:
+        """Empty means unset; otherwise printable ASCII without surrounding whitespace (a header value).
+
+        The error never repeats the value.
+        """
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or raw == "":
+            return None
+        if not isinstance(raw, str):
+            return value
+        if raw != raw.strip():
+            raise ValueError("has leading or trailing whitespace (a copy-paste slip?); remove it")
+        if not raw.isascii() or not raw.isprintable():
+            raise ValueError("must be printable ASCII (it is sent as an HTTP header)")
+        if raw.lower().startswith("bearer "):
+            raise ValueError("give the token alone, without the 'Bearer ' prefix")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -172,5 +193,10 @@ class Settings(BaseSettings):
 
     @property
     def is_loopback(self) -> bool:
-        """Whether the HTTP bind address is a loopback address."""
-        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+        """Whether the HTTP bind address is a loopback address (``localhost`` or a loopback IP)."""
+        if self.host in LOOPBACK_HOSTS:
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:
+            return False

@@ -82,7 +82,7 @@ class _InFlight:
             return
         try:
             message = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             return
         if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" or not isinstance(message.get("method"), str):
             return
@@ -126,26 +126,70 @@ _DECODER = json.JSONDecoder()
 EOF_GRACE_SECONDS = 60.0
 
 
-class _LineReader:
-    """``async for line in reader``: decoded lines, as ``anyio.wrap_file(TextIOWrapper)`` yields them."""
+def _error_reply(line: str) -> str | None:
+    """The JSON-RPC error answer for a line the SDK cannot parse, or ``None`` (a notification).
 
-    def __init__(self, reader: asyncio.StreamReader, in_flight: _InFlight) -> None:
+    The SDK's stdio reader drops such a line silently, leaving the client waiting; the HTTP
+    transports answer it. Here it is answered too: -32700 (id null) for text that is not JSON,
+    -32600 with the request's id for JSON that is not a valid message (a lone surrogate, nesting
+    deeper than the parser allows, a wrong ``jsonrpc``...).
+    """
+    try:
+        data = json.loads(line)
+    except (ValueError, RecursionError):
+        return json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}}) + "\n"
+    if not isinstance(data, dict) or "id" not in data:
+        return None
+    rid = data["id"] if isinstance(data["id"], (str, int)) and not isinstance(data["id"], bool) else None
+    error = {"code": -32600, "message": "Invalid Request: not a valid JSON-RPC 2.0 message"}
+    return json.dumps({"jsonrpc": "2.0", "id": rid, "error": error}) + "\n"
+
+
+class _LineReader:
+    """``async for line in reader``: decoded lines, as ``anyio.wrap_file(TextIOWrapper)`` yields them.
+
+    Lines the SDK would reject are answered with a JSON-RPC error here and not passed on.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, in_flight: _InFlight, writer: _Writer) -> None:
         self._reader = reader
         self._in_flight = in_flight
+        self._writer = writer
 
     def __aiter__(self) -> _LineReader:
         return self
 
     async def __anext__(self) -> str:
-        line = await self._reader.readline()
-        if not line:
-            if not self._in_flight.idle.is_set():
-                with suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._in_flight.idle.wait(), EOF_GRACE_SECONDS)
-            raise StopAsyncIteration
-        text = line.decode("utf-8", errors="replace")
-        self._in_flight.read(text)
-        return text
+        from mcp import types
+
+        while True:
+            try:
+                line = await self._reader.readline()
+            except ValueError:  # a line over MAX_LINE_BYTES: asyncio drops it
+                await self._reply('{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: line too long"}}\n')
+                continue
+            if not line:
+                if not self._in_flight.idle.is_set():
+                    with suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._in_flight.idle.wait(), EOF_GRACE_SECONDS)
+                raise StopAsyncIteration
+            text = line.decode("utf-8", errors="replace")
+            if not text.strip():
+                continue
+            try:
+                types.jsonrpc_message_adapter.validate_json(text, by_name=False)
+            except Exception:
+                reply = _error_reply(text)
+                if reply is not None:
+                    await self._reply(reply)
+                continue
+            self._in_flight.read(text)
+            return text
+
+    async def _reply(self, text: str) -> None:
+        with suppress(OSError):
+            await self._writer.write(text)
+            await self._writer.flush()
 
 
 class _Writer:
@@ -225,7 +269,8 @@ async def run_stdio(server: Any) -> None:
         writer = asyncio.StreamWriter(write_transport, write_protocol, None, loop)  # type: ignore[arg-type]
 
         in_flight = _InFlight()
-        async with stdio_server(stdin=_LineReader(reader, in_flight), stdout=_Writer(writer, in_flight)) as (  # type: ignore[arg-type]
+        out = _Writer(writer, in_flight)
+        async with stdio_server(stdin=_LineReader(reader, in_flight, out), stdout=out) as (  # type: ignore[arg-type]
             read_stream,
             write_stream,
         ):

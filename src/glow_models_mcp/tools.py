@@ -79,8 +79,9 @@ def _batch_summary(verb: str) -> Callable[[BaseModel, Any], str]:
         results = res.results
         ok = sum(1 for r in results if r.success and r.model_id is not None)
         if all(r.success for r in results) and ok == len(results):
-            ids = ", ".join(str(r.model_id) for r in results)
-            return f"{verb} {ok} model(s): {ids}."
+            ids = ", ".join(str(r.model_id) for r in results[:20])
+            more = f" (+{ok - 20} more)" if ok > 20 else ""
+            return f"{verb} {ok} model(s): {ids}{more}."
         failed = [r for r in results if not r.success]
         return f"Nothing was written: {len(failed)} of {len(results)} item(s) failed validation."
 
@@ -103,6 +104,8 @@ def _get_summary(req: Any, res: s.GetModelApiResponse) -> str:
 
 def _search_summary(req: Any, res: s.ListModelApiResponse) -> str:
     models = res.models or []
+    if not models:
+        return f"No models on this page (total_count {res.total_count if res.total_count is not None else '?'})."
     names = ", ".join(m.name or str(m.model_id) for m in models[:10])
     more = f" (+{len(models) - 10} more on this page)" if len(models) > 10 else ""
     return f"{len(models)} of {res.total_count if res.total_count is not None else '?'} model(s): {names}{more}."
@@ -381,9 +384,16 @@ def _success(
     limit = state.settings.max_result_tokens
     tokens = len(body.encode()) // BYTES_PER_TOKEN
     if tokens > limit:
-        return error_result(
-            f"{spec.name}: the result is about {tokens} tokens, over the {limit}-token limit of MCP clients, "
-            f"so it was not returned. {spec.narrow}"
+        if spec.read_only:
+            return error_result(
+                f"{spec.name}: the result is about {tokens} tokens, over the {limit}-token limit of MCP clients, "
+                f"so it was not returned. {spec.narrow}"
+            )
+        # A write has happened: never report it as a failure (the agent would redo it). Keep the
+        # summary, leave the per-item JSON out of the text; structured content stays complete.
+        body = (
+            f"(The write was applied. Its per-item JSON, about {tokens} tokens, is left out of this text "
+            "to stay within the client's limit; it is in the structured content.)"
         )
     summary = spec.summarize(request, response)
     content: list[Any] = [TextContent(type="text", text=f"{summary}\n{body}")]

@@ -134,11 +134,14 @@ class UpstreamUnavailable(GlowError):
     Attributes:
         base_url: the configured instance URL (user-info removed).
         reason: a short description (``connection refused``, ``read timeout after 20 s``...).
+        may_have_reached: whether the request may have reached the server (``False`` only when
+            the connection could not even be opened).
     """
 
-    def __init__(self, operation: str, base_url: str, reason: str) -> None:
+    def __init__(self, operation: str, base_url: str, reason: str, *, may_have_reached: bool = True) -> None:
         self.base_url = base_url
         self.reason = reason
+        self.may_have_reached = may_have_reached
         super().__init__(operation, f"{operation}: could not get an answer from {base_url}: {reason}")
 
 
@@ -257,6 +260,11 @@ class GlowClient:
 
     def __repr__(self) -> str:
         return f"GlowClient(base_url={self.display_url!r})"
+
+    def _reason(self, exc: Exception) -> str:
+        """A one-line, credential-free description of a transport error (e.g. an illegal header)."""
+        text = (str(exc) or type(exc).__name__).splitlines()[0][:200]
+        return self._scrub(text.encode()).decode("utf-8", errors="replace")
 
     def _scrub(self, raw: bytes) -> bytes:
         """``raw`` with every configured credential replaced (before any excerpt cuts it)."""
@@ -443,12 +451,15 @@ class GlowClient:
                 status = response.status_code
         except httpx2.ConnectTimeout:
             raise _Retryable(
-                UpstreamUnavailable(op, self.display_url, f"connect timeout after {self.settings.connect_timeout:g} s"),
+                UpstreamUnavailable(
+                    op, self.display_url, f"connect timeout after {self.settings.connect_timeout:g} s", may_have_reached=False
+                ),
                 sent=False,
             ) from None
         except httpx2.ConnectError as exc:
             raise _Retryable(
-                UpstreamUnavailable(op, self.display_url, f"connection failed ({_reason(exc)})"), sent=False
+                UpstreamUnavailable(op, self.display_url, f"connection failed ({self._reason(exc)})", may_have_reached=False),
+                sent=False,
             ) from None
         except httpx2.TimeoutException:
             raise _Retryable(
@@ -457,7 +468,7 @@ class GlowClient:
             ) from None
         except httpx2.TransportError as exc:
             raise _Retryable(
-                UpstreamUnavailable(op, self.display_url, f"connection broken ({_reason(exc)})"), sent=True
+                UpstreamUnavailable(op, self.display_url, f"connection broken ({self._reason(exc)})"), sent=True
             ) from None
 
         if 200 <= status < 300:
@@ -466,12 +477,6 @@ class GlowClient:
         if status in (502, 503, 504):
             raise _Retryable(error, sent=True)
         raise error
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    # httpx messages name the address, never a header; keep them short.
-    return text.splitlines()[0][:200]
 
 
 def _detail(raw: bytes) -> str | list[Any]:

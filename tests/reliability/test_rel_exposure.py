@@ -222,7 +222,7 @@ def test_bearer_token_is_required_when_configured(fault: FaultServer, transport:
         {"Authorization": f"Basic {HTTP_TOKEN}"},
         {"Authorization": f"Bearer {HTTP_TOKEN}x"},
         {"Authorization": f"Bearer {HTTP_TOKEN[:-1]}"},
-        {"Authorization": f"bearer  {HTTP_TOKEN}"},
+        {"Authorization": f"Bearer{HTTP_TOKEN}"},
     ]
     with serving(build_server(cfg), cfg, transport) as running:
         if transport == "http":
@@ -233,6 +233,8 @@ def test_bearer_token_is_required_when_configured(fault: FaultServer, transport:
                 assert response.headers["www-authenticate"].startswith("Bearer")
                 assert HTTP_TOKEN not in response.text
             assert _post(url, {"Authorization": f"Bearer {HTTP_TOKEN}"}).status_code == 200
+            # The scheme is case-insensitive and may be followed by several spaces (RFC 9110).
+            assert _post(url, {"Authorization": f"bearer  {HTTP_TOKEN}"}).status_code == 200
         else:
             for headers in wrong:
                 assert _sse_status(f"{running.url}/sse", headers) == 401, headers
@@ -257,7 +259,7 @@ def test_token_comparison_is_constant_time(fault: FaultServer, monkeypatch: pyte
         assert _post(f"{running.url}/mcp", {"Authorization": "Bearer nope"}).status_code == 401
         assert _post(f"{running.url}/mcp").status_code == 401
         assert _post(f"{running.url}/mcp", {"Authorization": f"Bearer {HTTP_TOKEN}"}).status_code == 200
-    assert len(calls) == 3 and {b for _, b in calls} == {f"Bearer {HTTP_TOKEN}".encode()}
+    assert len(calls) == 3 and {b for _, b in calls} == {HTTP_TOKEN.encode()}
 
 
 # ------------------------------------------------------------------------------------------------

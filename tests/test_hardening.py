@@ -1,0 +1,125 @@
+"""Regressions from a newcomer's hostile session: each test reproduces a reported failure."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import clean_env, server_command
+from mcp import Client
+
+from glow_models_mcp.cli import build_parser
+from glow_models_mcp.server import build_server, check_http_exposure
+from glow_models_mcp.settings import Settings
+
+pytestmark = pytest.mark.anyio
+
+INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}
+
+
+def _text(result: Any) -> str:
+    return "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
+
+
+def test_stdio_answers_unparseable_lines_and_keeps_serving() -> None:
+    deep = '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_model","arguments":{"model_id":' + "[" * 1000 + "]" * 1000 + "}}}"
+    surrogate = '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search_models","arguments":{"search":"\\ud800"}}}'
+    lines = [json.dumps(INIT), deep, surrogate, "not json at all", json.dumps({"jsonrpc": "2.0", "id": 4, "method": "tools/list"})]
+    started = time.monotonic()
+    proc = subprocess.run(server_command("--sandbox"), input=("\n".join(lines) + "\n").encode(),
+                          capture_output=True, env=clean_env(), timeout=60)
+    assert time.monotonic() - started < 20, "EOF must not wait for requests that were never accepted"
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr.decode()[-2000:]
+    replies = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    errors = {r["id"]: r["error"]["code"] for r in replies if "error" in r}
+    assert errors.get(3) == -32600 and errors.get(None) == -32700
+    assert len(next(r for r in replies if r.get("id") == 4)["result"]["tools"]) == 11
+
+
+@pytest.mark.parametrize(
+    ("argv", "field", "value"),
+    [
+        (["--read-only", "serve", "--sandbox"], "read_only", True),
+        (["--sandbox", "serve"], "sandbox", True),
+        (["doctor", "--sandbox"], "sandbox", True),
+        (["--sandbox", "doctor"], "sandbox", True),
+        (["--port", "9100", "serve"], "port", 9100),
+    ],
+)
+def test_flags_before_or_after_the_subcommand_both_count(argv: list[str], field: str, value: Any) -> None:
+    assert getattr(build_parser().parse_args(argv), field) == value
+
+
+def test_empty_http_token_does_not_disable_the_remote_bind_check() -> None:
+    settings = Settings(host="0.0.0.0", http_token="", allowed_hosts=["mcp.example.org"])
+    assert settings.http_token is None
+    with pytest.raises(ValueError, match="GLOW_MCP_HTTP_TOKEN"):
+        check_http_exposure(settings)
+
+
+def test_hostname_starting_with_127_is_not_loopback() -> None:
+    assert not Settings(host="127.evil.example").is_loopback
+    assert Settings(host="127.0.0.2").is_loopback and Settings(host="::1").is_loopback
+
+
+async def test_an_applied_write_over_the_size_limit_is_not_reported_as_a_failure(sandbox: Any, make_settings: Any) -> None:
+    marker = uuid.uuid4().hex[:8]
+    settings = make_settings(sandbox.url, max_result_tokens=50)
+    async with Client(build_server(settings), mode="legacy") as client:
+        result = await client.call_tool("create_models", {"models": [{"name": f"big-{marker}-{i}"} for i in range(5)]})
+        text = _text(result)
+        assert not result.is_error, text
+        assert text.startswith("Created 5 model(s)") and "The write was applied" in text
+        ids = [r["model_id"] for r in result.structured_content["results"]]
+        await client.call_tool("delete_models", {"model_ids": ids})
+
+
+@pytest.fixture
+def silent_upstream() -> Iterator[str]:
+    """Accepts connections, reads the request, never answers; 302 for paths under /redirect."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            held.append(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    stop.set()
+    thread.join(2)
+    for conn in held:
+        conn.close()
+    sock.close()
+
+
+async def test_a_write_that_timed_out_warns_it_may_have_been_applied(silent_upstream: str, make_settings: Any) -> None:
+    settings = make_settings(silent_upstream, read_timeout=0.5, total_timeout=2, connect_timeout=0.5)
+    async with Client(build_server(settings), mode="legacy") as client:
+        write = await client.call_tool("create_models", {"models": [{"name": "x"}]})
+        assert write.is_error and "MAY HAVE BEEN APPLIED" in _text(write) and "search_models" in _text(write)
+        read = await client.call_tool("search_models", {})
+        assert read.is_error and "MAY HAVE BEEN APPLIED" not in _text(read)
+
+
+def test_malformed_upstream_url_is_named_without_the_value() -> None:
+    env = clean_env(GLOW_INSTANCE_URL="glow.example.org")
+    proc = subprocess.run(server_command(), input=b"", capture_output=True, env=env, timeout=30)
+    assert proc.returncode == 2 and b"GLOW_INSTANCE_URL" in proc.stderr and b"Traceback" not in proc.stderr
