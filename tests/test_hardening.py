@@ -123,3 +123,14 @@ def test_malformed_upstream_url_is_named_without_the_value() -> None:
     env = clean_env(GLOW_INSTANCE_URL="glow.example.org")
     proc = subprocess.run(server_command(), input=b"", capture_output=True, env=env, timeout=30)
     assert proc.returncode == 2 and b"GLOW_INSTANCE_URL" in proc.stderr and b"Traceback" not in proc.stderr
+
+
+async def test_integer_arguments_are_strict(mcp_client: Any, sandbox: Any) -> None:
+    log = sandbox.app.state.request_log
+    start = len(log)
+    for value in (True, "5", 2.5, 1001, 2**70):
+        result = await mcp_client.call_tool("search_models", {"page_size": value})
+        assert result.is_error and "- page_size:" in _text(result), value
+    draft = await mcp_client.call_tool("patch_model_draft", {"expected_version": -1})
+    assert draft.is_error and "- expected_version:" in _text(draft)
+    assert len(log) == start

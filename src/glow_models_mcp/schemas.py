@@ -284,8 +284,12 @@ class SearchModelApiRequest(RequestModel):
     provider_search: str | None = Field(default=None, description="Filters the provider facet's options.")
     department_search: str | None = Field(default=None, description="Filters the department facet's options.")
     agent_search: str | None = Field(default=None, description="Filters the agent facet's options.")
-    page_size: int | None = Field(default=12, ge=0, le=1000, description="Models per page (<= 1000); 0 or null means 12.")
-    page_offset: int | None = Field(default=0, ge=0, le=2**31 - 1, description="Models to skip (>= 0).")
+    # Bounds and strict integers: the upstream answers negative or huge values with a 500, and a
+    # bool or numeric string is more likely an agent's mistake than a page size.
+    page_size: int | None = Field(
+        default=12, ge=0, le=1000, strict=True, description="Models per page (<= 1000); 0 or null means 12."
+    )
+    page_offset: int | None = Field(default=0, ge=0, le=2**31 - 1, strict=True, description="Models to skip (>= 0).")
 
 
 class ListModelApiModel(ResponseModel):
@@ -474,7 +478,7 @@ class PatchModelDraftApiRequest(RequestModel):
 
     input_draft_id: UUID | None = Field(default=None, description="Draft this one follows (recorded only).")
     expected_version: int = Field(
-        default=0, ge=0, le=2**31 - 2, description="Version you read; the new draft gets this + 1."
+        default=0, ge=0, le=2**31 - 2, strict=True, description="Version you read; the new draft gets this + 1."
     )
     name: str | None = Field(default=None, description="Model name.")
     name_id: UUID | None = Field(default=None, description="Existing name id.")
