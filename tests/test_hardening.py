@@ -134,3 +134,12 @@ async def test_integer_arguments_are_strict(mcp_client: Any, sandbox: Any) -> No
     draft = await mcp_client.call_tool("patch_model_draft", {"expected_version": -1})
     assert draft.is_error and "- expected_version:" in _text(draft)
     assert len(log) == start
+
+
+def test_sandbox_with_an_unusable_database_file_is_a_clear_error(tmp_path: Any) -> None:
+    bad = tmp_path / "garbage.db"
+    bad.write_text("not a database")
+    for path in (str(bad), str(tmp_path / "missing-dir" / "x.db")):
+        proc = subprocess.run(server_command("sandbox", "--db", path, "--port", "0"), capture_output=True, timeout=30)
+        assert proc.returncode == 2 and b"cannot use the database file" in proc.stderr
+        assert b"Traceback" not in proc.stderr

@@ -222,7 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sandbox":
             from .sandbox import run_sandbox
 
-            run_sandbox(host=args.host, port=args.port, db_path=args.db)
+            import sqlite3
+
+            try:
+                run_sandbox(host=args.host, port=args.port, db_path=args.db)
+            except sqlite3.Error as exc:
+                _die(f"cannot use the database file {args.db!r}: {exc}", EXIT_CONFIG)
             return EXIT_OK
         if args.command == "demo":
             from .demo import run_demo
