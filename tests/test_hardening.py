@@ -143,3 +143,10 @@ def test_sandbox_with_an_unusable_database_file_is_a_clear_error(tmp_path: Any) 
         proc = subprocess.run(server_command("sandbox", "--db", path, "--port", "0"), capture_output=True, timeout=30)
         assert proc.returncode == 2 and b"cannot use the database file" in proc.stderr
         assert b"Traceback" not in proc.stderr
+
+
+def test_unknown_tool_name_stops_before_the_embedded_sandbox_starts() -> None:
+    proc = subprocess.run(server_command("--sandbox", "--tools", "get_model,nope"), input=b"",
+                          capture_output=True, env=clean_env(), timeout=30)
+    assert proc.returncode == 2 and b"unknown tool name(s): nope" in proc.stderr
+    assert b"embedded reference API" not in proc.stderr

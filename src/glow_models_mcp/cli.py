@@ -127,19 +127,19 @@ def serve(settings: Any) -> int:
     from .logs import configure_logging
 
     configure_logging(settings.log_level, json_lines=settings.log_json, secrets=_secrets(settings))
+    from .tools import select_tools
+
+    try:  # before anything starts: an unknown tool name stops the server at once
+        select_tools(read_only=settings.read_only, include=settings.tools, exclude=settings.exclude_tools)
+    except ValueError as exc:
+        _die(str(exc), EXIT_CONFIG)
     sandbox = None
     if settings.sandbox:
-        from .sandbox import SANDBOX_API_KEY, SandboxServer
+        from .sandbox import SandboxServer
 
         sandbox = SandboxServer()
         sandbox.__enter__()
-        settings = settings.model_copy(
-            update={
-                "instance_url": sandbox.url,
-                "api_key": _secret(SANDBOX_API_KEY),
-                "token": _secret("sandbox-superadmin"),
-            }
-        )
+        settings = sandbox.client_settings(settings)
         print(f"glow-models-mcp: serving against the embedded reference API at {sandbox.url}", file=sys.stderr)
     elif not settings.instance_url:
         _die(
@@ -196,12 +196,6 @@ async def _until_signal(run: Any, *args: Any) -> bool:
         await run(*args)
         tg.cancel_scope.cancel()
     return signalled
-
-
-def _secret(value: str) -> Any:
-    from pydantic import SecretStr
-
-    return SecretStr(value)
 
 
 def _sigterm_to_interrupt() -> None:

@@ -161,12 +161,13 @@ async def _run() -> None:
     from mcp import Client, StdioServerParameters
 
     from .sandbox import SANDBOX_API_KEY, SandboxServer
+    from .sandbox.server import DEFAULT_TOKEN
 
     with SandboxServer() as api:
         _print(f"Local reference Glow API at {api.url} (25 seeded models).")
         _print("Starting glow-models-mcp over stdio and connecting an MCP client...")
         env = {k: v for k, v in os.environ.items() if not k.startswith("GLOW_")}
-        env.update(GLOW_INSTANCE_URL=api.url, GLOW_API_KEY=SANDBOX_API_KEY, GLOW_TOKEN="sandbox-superadmin")
+        env.update(GLOW_INSTANCE_URL=api.url, GLOW_API_KEY=SANDBOX_API_KEY, GLOW_TOKEN=DEFAULT_TOKEN)
         params = StdioServerParameters(command=sys.executable, args=["-m", "glow_models_mcp"], env=env)
         async with Client(params, mode="legacy") as client:
             info = client.server_info

@@ -475,22 +475,14 @@ def _unauthorized_fix(detail: str) -> str:
 
 def _start_sandbox(settings: Settings) -> tuple[Settings, Any, str]:
     """Start the embedded reference API as ``serve --sandbox`` would; return the settings pointing at it."""
-    from pydantic import SecretStr
-
     try:
-        from .sandbox import SANDBOX_API_KEY, SandboxServer
+        from .sandbox import SandboxServer
 
         server = SandboxServer()
         server.__enter__()
     except Exception as exc:  # noqa: BLE001 - reported as a failed check
         return settings, None, f"sandbox mode: could not start the embedded reference API ({_short(exc)})"
-    settings = settings.model_copy(
-        update={
-            "instance_url": server.url,
-            "api_key": SecretStr(SANDBOX_API_KEY),
-            "token": SecretStr("sandbox-superadmin"),
-        }
-    )
+    settings = server.client_settings(settings)
     note = (
         "sandbox mode (--sandbox / GLOW_MCP_SANDBOX): checking the embedded reference API the server starts "
         "instead of GLOW_INSTANCE_URL; GLOW_API_KEY and GLOW_TOKEN are not used."

@@ -30,7 +30,7 @@ _ROLE_HINT = {
 
 _WRITE_TOOLS = ("create_models", "update_models", "delete_models", "duplicate_model", "patch_model_draft", "export_models")
 
-_DB_ERROR_TOOLS = ("create_models", "update_models", "patch_model_draft", "duplicate_model")
+_DB_ERROR_TOOLS = ("patch_model_draft", "duplicate_model")  # create/update have their own hint
 
 
 def next_step(tool: str, error: UpstreamHTTPError) -> str:

@@ -346,10 +346,9 @@ class ListModelApiResponse(ResponseModel):
 # --------------------------------------------------------------------------------------------
 
 
-class CreateModelItem(RequestModel):
-    """One model to create. Mirrors ``CreateModelItem``. Needs ``name`` or ``name_id``."""
+class _ModelItemFields(RequestModel):
+    """The fields ``CreateModelItem`` and ``UpdateModelItem`` share (the contract repeats them)."""
 
-    id: UUID | None = Field(default=None, description="Optional id for the new model.")
     name_id: UUID | None = Field(default=None, description="Existing name id (names.resources[].id); or give name.")
     name: str | None = Field(default=None, description="Model name, e.g. 'gpt-5-mini'; or give name_id.")
     description_id: UUID | None = Field(default=None, description="Existing description id; or give description.")
@@ -366,6 +365,12 @@ class CreateModelItem(RequestModel):
     value_ids: list[UUID] | None = _ids("One value id: the provider-side model identifier.")
     voice_ids: list[UUID] | None = _ids()
     model_ids: list[UUID] | None = Field(default=None, description="Related model ids.")
+
+
+class CreateModelItem(_ModelItemFields):
+    """One model to create. Mirrors ``CreateModelItem``. Needs ``name`` or ``name_id``."""
+
+    id: UUID | None = Field(default=None, description="Optional id for the new model (normally omitted).")
 
 
 class CreateModelApiRequest(RequestModel):
@@ -389,29 +394,13 @@ class CreateModelApiResponse(ResponseModel):
     results: list[ModelResultItem]
 
 
-class UpdateModelItem(RequestModel):
+class UpdateModelItem(_ModelItemFields):
     """One model to update; omitted or null fields stay unchanged, ``[]`` clears a list.
 
     Mirrors ``UpdateModelItem``.
     """
 
     model_id: UUID = Field(description="Model to update.")
-    name_id: UUID | None = Field(default=None, description="Existing name id; or give name.")
-    name: str | None = Field(default=None, description="New name.")
-    description_id: UUID | None = Field(default=None, description="Existing description id; or give description.")
-    description: str | None = Field(default=None, description="New description.")
-    department_ids: list[UUID] | None = _ids()
-    departments: list[str] | None = Field(default=None, description="Department names (alternative to ids).")
-    flag_ids: list[UUID] | None = _ids()
-    modality_ids: list[UUID] | None = _ids()
-    pricing_ids: list[UUID] | None = _ids()
-    provider_ids: list[UUID] | None = _ids("One provider id.")
-    quality_ids: list[UUID] | None = _ids()
-    reasoning_level_ids: list[UUID] | None = _ids()
-    temperature_level_ids: list[UUID] | None = _ids()
-    value_ids: list[UUID] | None = _ids("One value id: the provider-side model identifier.")
-    voice_ids: list[UUID] | None = _ids()
-    model_ids: list[UUID] | None = Field(default=None, description="Related model ids.")
 
 
 class UpdateModelApiRequest(RequestModel):

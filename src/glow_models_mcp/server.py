@@ -155,7 +155,8 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 class BearerTokenMiddleware:
-    """ASGI middleware: every HTTP request must carry ``Authorization: Bearer <token>``.
+    """ASGI middleware: every HTTP request must carry ``Authorization: Bearer <token>`` (the scheme
+    in any case, as RFC 9110 allows).
 
     The comparison runs in constant time (:func:`hmac.compare_digest`). A missing or wrong token
     gets 401 with ``WWW-Authenticate: Bearer``; the token is never logged.
@@ -327,7 +328,7 @@ def build_http_app(server: MCPServer[Any], settings: Settings, transport: str, i
             host=settings.host,
         )
     app = CancelOnDisconnect(app, in_flight)
-    if settings.http_token is not None and settings.http_token.get_secret_value():
+    if settings.http_token is not None:  # never empty: Settings turns "" into None
         app = BearerTokenMiddleware(app, settings.http_token.get_secret_value())
     return app
 

@@ -15,6 +15,11 @@ The fast path is taken only where it is safe: POSIX, an asyncio event loop, stdi
 being pipes or sockets, and stdout not shared with stderr (non-blocking mode is set on the open
 file, and a shared stderr would then fail on a full pipe). Anything else (a terminal, a regular
 file, Windows) falls back to ``MCPServer.run_stdio_async()`` unchanged.
+
+Each line is parsed once here with the SDK's own message adapter before the SDK parses it: a line
+the SDK would drop silently (not JSON, a lone surrogate, nesting too deep) is answered with a
+JSON-RPC error instead of leaving the client waiting, and the parsed message feeds the in-flight
+bookkeeping.
 """
 
 from __future__ import annotations
@@ -77,23 +82,15 @@ class _InFlight:
         self.idle = asyncio.Event()
         self.idle.set()
 
-    def read(self, line: str) -> None:
-        if '"method"' not in line:
+    def read(self, message: Any) -> None:
+        """Note a message the SDK accepted (already parsed: a JSON-RPC request, notification...)."""
+        method = getattr(message, "method", None)
+        if method is None:
             return
-        try:
-            message = json.loads(line)
-        except (ValueError, RecursionError):
-            return
-        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" or not isinstance(message.get("method"), str):
-            return
-        if "id" in message:
-            # Only what the SDK accepts as a request (and so answers): a str/int id, object params.
-            if isinstance(message.get("params", {}), dict) or message.get("params") is None:
-                self._add(message["id"])
-        elif message.get("method") == "notifications/cancelled":
-            params = message.get("params")
-            if isinstance(params, dict):
-                self._discard(params.get("requestId"))
+        if hasattr(message, "id"):
+            self._add(message.id)
+        elif method == "notifications/cancelled" and isinstance(message.params, dict):
+            self._discard(message.params.get("requestId"))
 
     def written(self, text: str) -> None:
         # The SDK serializes answers as {"jsonrpc":"2.0","id":<id>,"result"|"error":...}.
@@ -177,13 +174,13 @@ class _LineReader:
             if not text.strip():
                 continue
             try:
-                types.jsonrpc_message_adapter.validate_json(text, by_name=False)
+                message = types.jsonrpc_message_adapter.validate_json(text, by_name=False)
             except Exception:
                 reply = _error_reply(text)
                 if reply is not None:
                     await self._reply(reply)
                 continue
-            self._in_flight.read(text)
+            self._in_flight.read(message)
             return text
 
     async def _reply(self, text: str) -> None:

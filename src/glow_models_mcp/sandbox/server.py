@@ -18,6 +18,9 @@ from starlette.applications import Starlette
 from .app import create_app
 from .auth import SANDBOX_API_KEY, SANDBOX_TOKENS
 
+#: The bearer token that ``--sandbox``, ``doctor --sandbox`` and the demo use (full rights).
+DEFAULT_TOKEN = "sandbox-superadmin"
+
 STARTUP_TIMEOUT = 10.0
 
 
@@ -82,6 +85,19 @@ class SandboxServer:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self._port}"
+
+    def client_settings(self, settings: Any) -> Any:
+        """``settings`` (a :class:`glow_models_mcp.settings.Settings`) pointed at this server, with the
+        sandbox API key and the superadmin token, as ``--sandbox`` uses them."""
+        from pydantic import SecretStr
+
+        return settings.model_copy(
+            update={
+                "instance_url": self.url,
+                "api_key": SecretStr(SANDBOX_API_KEY),
+                "token": SecretStr(DEFAULT_TOKEN),
+            }
+        )
 
     def start(self) -> SandboxServer:
         if self._thread is not None:
