@@ -39,7 +39,7 @@ MCP_NAMES = {
 }
 
 
-def build(upstream: str, api_key: str, token: str):  # noqa: ANN201 - fastmcp type
+def build(upstream: str, api_key: str, token: str):
     import httpx2
     from fastmcp import FastMCP
 

@@ -83,10 +83,14 @@ def parse_args(argv: list[str] | None = None) -> Config:
         description="Benchmark glow-models-mcp (ours) against the floor (direct httpx2) and the peer "
         "(fastmcp from_openapi), all against one local reference API.",
     )
-    parser.add_argument("--quick", action="store_true", help="tiny counts for a smoke run (~20 s); does not write BENCHMARKS.md")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny counts for a smoke run (~20 s); does not write BENCHMARKS.md"
+    )
     parser.add_argument("--rounds", type=int, help="repeated runs of latency/memory/throughput (default 3; quick 1)")
     parser.add_argument("--cold-runs", type=int, help="process spawns per system for cold start (default 10; quick 1)")
-    parser.add_argument("--calls", type=int, help="calls per stdio run, also the memory figure (default 1000; quick 30)")
+    parser.add_argument(
+        "--calls", type=int, help="calls per stdio run, also the memory figure (default 1000; quick 30)"
+    )
     parser.add_argument("--http-calls", type=int, help="calls per HTTP latency run (default 400; quick 30)")
     parser.add_argument("--warmup", type=int, help="calls per run left out of latency figures (default 50; quick 4)")
     parser.add_argument("--clients", help="comma-separated concurrency levels for throughput (default 1,8,32)")
@@ -102,7 +106,13 @@ def parse_args(argv: list[str] | None = None) -> Config:
     cfg = Config()
     if args.quick:
         cfg.rounds, cfg.cold_runs, cfg.cold_warmup, cfg.calls, cfg.http_calls, cfg.warmup, cfg.tp_seconds = (
-            1, 1, 0, 30, 30, 4, 0.3
+            1,
+            1,
+            0,
+            30,
+            30,
+            4,
+            0.3,
         )
         cfg.write_md = False
     for name in ("rounds", "cold_runs", "calls", "http_calls", "warmup"):
@@ -254,7 +264,7 @@ class Background:
             proc.send_signal(signal.SIGINT)
             try:
                 await asyncio.wait_for(proc.wait(), 8)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 proc.kill()
                 await proc.wait()
         self._log.close()
@@ -269,7 +279,9 @@ class Background:
 async def start_reference_api(cfg: Config) -> tuple[Background, str]:
     """The reference API (``glow-models-mcp sandbox``) on a free loopback port, in its own process."""
     port = free_port()
-    api = Background("reference-api", ours_argv("sandbox", "--host", "127.0.0.1", "--port", str(port)), clean_env(), cfg.logs)
+    api = Background(
+        "reference-api", ours_argv("sandbox", "--host", "127.0.0.1", "--port", str(port)), clean_env(), cfg.logs
+    )
     proc = await api.start()
     url = f"http://127.0.0.1:{port}"
     try:
@@ -279,7 +291,9 @@ async def start_reference_api(cfg: Config) -> tuple[Background, str]:
     return api, url
 
 
-async def start_http_server(cfg: Config, name: str, argv: list[str], env: dict[str, str], port: int) -> tuple[Background, str]:
+async def start_http_server(
+    cfg: Config, name: str, argv: list[str], env: dict[str, str], port: int
+) -> tuple[Background, str]:
     server = Background(name, argv, env, cfg.logs)
     proc = await server.start()
     url = f"http://127.0.0.1:{port}/mcp"
@@ -291,7 +305,7 @@ async def start_http_server(cfg: Config, name: str, argv: list[str], env: dict[s
             try:
                 await client.list_tools()
                 break
-            except Exception:  # noqa: BLE001 - not up yet
+            except Exception:
                 if time.perf_counter() - started > 60:
                     raise RuntimeError(f"{name} did not answer on {url} within 60 s:\n{server.tail()}") from None
                 await asyncio.sleep(0.05)
@@ -304,7 +318,12 @@ async def start_http_server(cfg: Config, name: str, argv: list[str], env: dict[s
 
 
 def upstream_headers() -> dict[str, str]:
-    return {"X-Api-Key": API_KEY, "Authorization": f"Bearer {TOKEN}", "X-MCP": "true", "Content-Type": "application/json"}
+    return {
+        "X-Api-Key": API_KEY,
+        "Authorization": f"Bearer {TOKEN}",
+        "X-MCP": "true",
+        "Content-Type": "application/json",
+    }
 
 
 def tool_calls(model_id: str) -> list[tuple[str, dict[str, Any]]]:
@@ -668,14 +687,14 @@ def machine() -> dict[str, str]:
         import psutil
 
         ram = f"{psutil.virtual_memory().total / 2**30:.1f} GiB"
-    except Exception:  # noqa: BLE001
+    except Exception:
         ram = "?"
     from importlib.metadata import version
 
     def v(name: str) -> str:
         try:
             return version(name)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return "?"
 
     return {
@@ -721,7 +740,7 @@ def overhead(res: Results, transport: str, tool: str, system: str) -> Stat | Non
     floor = res.data.get(f"lat.{transport}.{tool}.p50", {}).get("floor")
     if not mine or not floor:
         return None
-    return Stat([m - f for m, f in zip(mine, floor)])
+    return Stat([m - f for m, f in zip(mine, floor, strict=False)])
 
 
 @dataclass
@@ -810,7 +829,11 @@ def report(cfg: Config, res: Results) -> tuple[str, list[Target]]:
         add(f"Server CPU per call, {TRANSPORT_LABEL[transport]} (ms) ²", f"cpu.{transport}", 2, floor=False)
     for transport in HTTP_ERAS:
         for clients in cfg.tp_clients:
-            add(f"Throughput, {TRANSPORT_LABEL[transport]}, {clients} client(s) (calls/s) ³", f"tp.{transport}.{clients}", 0)
+            add(
+                f"Throughput, {TRANSPORT_LABEL[transport]}, {clients} client(s) (calls/s) ³",
+                f"tp.{transport}.{clients}",
+                0,
+            )
     add("RSS after start (MiB) ⁴", "rss_start_mb", 1)
     add(f"RSS after {cfg.calls:,} calls (MiB) ⁴", "rss_after_mb", 1)
 
@@ -896,7 +919,7 @@ def main(argv: list[str] | None = None) -> int:
         res = asyncio.run(run(cfg))
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - report and point at the logs
+    except Exception as exc:
         print(f"benchmark failed: {type(exc).__name__}: {exc}\nserver logs: {cfg.logs}", file=sys.stderr)
         return 1
     table, targets = report(cfg, res)

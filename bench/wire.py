@@ -103,11 +103,11 @@ class StdioServer:
             if proc.stdin is not None and not proc.stdin.is_closing():
                 proc.stdin.close()
             await asyncio.wait_for(proc.wait(), self.close_timeout)
-        except (asyncio.TimeoutError, ProcessLookupError, BrokenPipeError, ConnectionResetError):
+        except (TimeoutError, ProcessLookupError, BrokenPipeError, ConnectionResetError):
             try:
                 proc.terminate()
                 await asyncio.wait_for(proc.wait(), 5)
-            except (asyncio.TimeoutError, ProcessLookupError):
+            except (TimeoutError, ProcessLookupError):
                 proc.kill()
                 await proc.wait()
         finally:
@@ -155,7 +155,9 @@ class StdioServer:
 MODERN_VERSION = "2026-07-28"
 
 
-def http_message(rid: int, method: str, params: dict[str, Any] | None, era: str) -> tuple[dict[str, str], dict[str, Any]]:
+def http_message(
+    rid: int, method: str, params: dict[str, Any] | None, era: str
+) -> tuple[dict[str, str], dict[str, Any]]:
     """Headers and body of one JSON-RPC request over streamable HTTP in protocol ``era``.
 
     ``2025-11-25`` (handshake era): served statelessly, no ``initialize`` needed.

@@ -34,7 +34,9 @@ async def test_401_names_the_variables_to_set(sandbox: Any, make_settings: Any) 
 
 
 async def test_403_names_the_role_needed(sandbox: Any, make_settings: Any) -> None:
-    result = await _call(make_settings(sandbox.url, token="sandbox-member"), "create_models", {"models": [{"name": "x"}]})
+    result = await _call(
+        make_settings(sandbox.url, token="sandbox-member"), "create_models", {"models": [{"name": "x"}]}
+    )
     text = _text(result)
     assert result.is_error and "HTTP 403" in text
     assert "You don't have permission to create models." in text
@@ -51,7 +53,9 @@ async def test_404_suggests_search(mcp_client: Any) -> None:
 
 async def test_database_error_says_an_id_does_not_exist(mcp_client: Any) -> None:
     name = f"dberr-{uuid.uuid4().hex[:6]}"
-    result = await mcp_client.call_tool("create_models", {"models": [{"name": name, "provider_ids": [str(uuid.uuid4())]}]})
+    result = await mcp_client.call_tool(
+        "create_models", {"models": [{"name": name, "provider_ids": [str(uuid.uuid4())]}]}
+    )
     text = _text(result)
     assert result.is_error and "HTTP 500" in text and "Database error" in text
     assert "an id in the request does not exist" in text and "get_model called without model_id" in text

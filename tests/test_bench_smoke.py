@@ -51,7 +51,13 @@ def test_quick_benchmark_prints_the_table(tmp_path: Path) -> None:
     assert "Machine:" in out and "Command: `uv run --group bench python -m bench --quick" in out
 
     data = json.loads(figures.read_text())
-    for metric in ("cold_start_ms", "lat.stdio.search_models.p50", "lat.http26.get_model.p99", "tp.http.8", "rss_after_mb"):
+    for metric in (
+        "cold_start_ms",
+        "lat.stdio.search_models.p50",
+        "lat.http26.get_model.p99",
+        "tp.http.8",
+        "rss_after_mb",
+    ):
         for system in ("ours", "floor", "peer"):
             assert data["figures"][metric][system]["runs"], (metric, system)
     assert data["info"]["tools_list.ours"]["tools"] == 11

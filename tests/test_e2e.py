@@ -60,8 +60,18 @@ async def test_full_lifecycle_through_every_tool(mcp_client: Any, sandbox: Any) 
         return result.structured_content
 
     options = await call("get_model", {})
-    for section in ("providers", "values", "modalities", "pricing", "temperature_levels", "reasoning_levels",
-                    "qualities", "voices", "flags", "departments"):
+    for section in (
+        "providers",
+        "values",
+        "modalities",
+        "pricing",
+        "temperature_levels",
+        "reasoning_levels",
+        "qualities",
+        "voices",
+        "flags",
+        "departments",
+    ):
         assert options[section]["resources"], section
         assert all(uuid.UUID(r["id"]) for r in options[section]["resources"])
     provider = _ids(options, "providers")
@@ -70,7 +80,11 @@ async def test_full_lifecycle_through_every_tool(mcp_client: Any, sandbox: Any) 
     name = f"e2e-model-{uuid.uuid4().hex[:8]}"
     created = await call(
         "create_models",
-        {"models": [{"name": name, "description": "made by test_e2e", "provider_ids": provider, "modality_ids": modalities}]},
+        {
+            "models": [
+                {"name": name, "description": "made by test_e2e", "provider_ids": provider, "modality_ids": modalities}
+            ]
+        },
     )
     model_id = created["results"][0]["model_id"]
 
@@ -92,7 +106,9 @@ async def test_full_lifecycle_through_every_tool(mcp_client: Any, sandbox: Any) 
     drafts = await call("list_model_drafts", {})
     assert drafts["entries"][0]["id"] == draft["draft_id"] and drafts["entries"][0]["version"] == 5
 
-    updated = await call("update_models", {"models": [{"model_id": model_id, "description": "updated by test_e2e", "modality_ids": []}]})
+    updated = await call(
+        "update_models", {"models": [{"model_id": model_id, "description": "updated by test_e2e", "modality_ids": []}]}
+    )
     assert updated["results"][0]["message"] == "Model updated successfully"
     after = await call("get_model", {"model_id": model_id})
     assert after["descriptions"]["resource"]["name"] == "updated by test_e2e"
@@ -112,7 +128,11 @@ async def test_full_lifecycle_through_every_tool(mcp_client: Any, sandbox: Any) 
     csv_text = (await client.read_resource(str(links[0].uri))).contents[0].text
     rows = list(csv.DictReader(io.StringIO(csv_text)))
     assert [r["name"] for r in rows] == [name] and rows[0]["model_id"] == model_id
-    all_rows = list(csv.DictReader(io.StringIO((await client.read_resource(f"glow://exports/{export['upload_id']}")).contents[0].text)))
+    all_rows = list(
+        csv.DictReader(
+            io.StringIO((await client.read_resource(f"glow://exports/{export['upload_id']}")).contents[0].text)
+        )
+    )
     assert len(all_rows) == export["row_count"] >= 2
 
     docs = await call("get_model_docs", {"entity_id": model_id})
@@ -126,7 +146,11 @@ async def test_full_lifecycle_through_every_tool(mcp_client: Any, sandbox: Any) 
     assert missing.is_error and "404" in _text(missing)
 
     refreshed = await call("refresh_models", {})
-    assert refreshed == {"success": True, "refreshed_views": ["model_drafts_mv"], "invalidated_tags": ["models", "artifacts"]}
+    assert refreshed == {
+        "success": True,
+        "refreshed_views": ["model_drafts_mv"],
+        "invalidated_tags": ["models", "artifacts"],
+    }
     assert set(seen_outputs) == set(TOOL_NAMES)
 
 
@@ -152,8 +176,20 @@ async def test_x_mcp_header_on_every_operation(mcp_client: Any, sandbox: Any) ->
     assert not (await mcp_client.call_tool("delete_models", {"model_ids": ids})).is_error
     requests = log[start:]
     paths = {path.rsplit("/", 1)[-1] for _, path, _ in requests}
-    assert paths >= {"get", "search", "create", "update", "duplicate", "delete", "draft", "drafts", "docs", "export", "refresh"}
-    for method, path, headers in requests:
+    assert paths >= {
+        "get",
+        "search",
+        "create",
+        "update",
+        "duplicate",
+        "delete",
+        "draft",
+        "drafts",
+        "docs",
+        "export",
+        "refresh",
+    }
+    for _method, path, headers in requests:
         assert headers.get("x-mcp") == "true", path
         assert headers.get("user-agent", "").startswith("glow-models-mcp/"), path
     assert any(m == "PATCH" and p.endswith("/draft") for m, p, _ in requests)
@@ -199,7 +235,9 @@ async def test_bad_input_never_reaches_upstream(mcp_client: Any, sandbox: Any) -
 
 
 async def test_explicit_null_and_json_string_arguments_are_accepted(mcp_client: Any) -> None:
-    result = await mcp_client.call_tool("search_models", {"search": None, "page_size": None, "filter_provider_ids": None})
+    result = await mcp_client.call_tool(
+        "search_models", {"search": None, "page_size": None, "filter_provider_ids": None}
+    )
     assert not result.is_error, _text(result)
     assert len(result.structured_content["models"]) == 12
     as_string = await mcp_client.call_tool("delete_models", {"model_ids": "[]"})

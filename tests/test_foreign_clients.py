@@ -52,9 +52,10 @@ READ_ONLY = sorted(["get_model", "search_models", "list_model_drafts", "get_mode
 
 if NODE is None or NPX is None:
     pytest.skip("Node.js (node and npx) is not installed: foreign-client checks skipped", allow_module_level=True)
-if not (NODE_MODULES / "@modelcontextprotocol" / "sdk").is_dir() or not (
-    NODE_MODULES / "@modelcontextprotocol" / "inspector"
-).is_dir():
+if (
+    not (NODE_MODULES / "@modelcontextprotocol" / "sdk").is_dir()
+    or not (NODE_MODULES / "@modelcontextprotocol" / "inspector").is_dir()
+):
     pytest.skip(
         "tests/foreign/node_modules is missing: run `npm ci --prefix tests/foreign` to enable the foreign-client checks",
         allow_module_level=True,
@@ -186,7 +187,9 @@ def _inspector(*method_args: str) -> Any:
     try:
         return json.loads(proc.stdout)
     except ValueError:
-        raise AssertionError(f"Inspector CLI printed no JSON:\n{proc.stdout[-2000:]}\nstderr:\n{proc.stderr[-2000:]}") from None
+        raise AssertionError(
+            f"Inspector CLI printed no JSON:\n{proc.stdout[-2000:]}\nstderr:\n{proc.stderr[-2000:]}"
+        ) from None
 
 
 def test_inspector_cli_lists_tools() -> None:

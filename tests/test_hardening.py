@@ -21,8 +21,12 @@ from glow_models_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
-INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+}
 
 
 def _text(result: Any) -> str:
@@ -30,12 +34,28 @@ def _text(result: Any) -> str:
 
 
 def test_stdio_answers_unparseable_lines_and_keeps_serving() -> None:
-    deep = '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_model","arguments":{"model_id":' + "[" * 1000 + "]" * 1000 + "}}}"
+    deep = (
+        '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_model","arguments":{"model_id":'
+        + "[" * 1000
+        + "]" * 1000
+        + "}}}"
+    )
     surrogate = '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search_models","arguments":{"search":"\\ud800"}}}'
-    lines = [json.dumps(INIT), deep, surrogate, "not json at all", json.dumps({"jsonrpc": "2.0", "id": 4, "method": "tools/list"})]
+    lines = [
+        json.dumps(INIT),
+        deep,
+        surrogate,
+        "not json at all",
+        json.dumps({"jsonrpc": "2.0", "id": 4, "method": "tools/list"}),
+    ]
     started = time.monotonic()
-    proc = subprocess.run(server_command("--sandbox"), input=("\n".join(lines) + "\n").encode(),
-                          capture_output=True, env=clean_env(), timeout=60)
+    proc = subprocess.run(
+        server_command("--sandbox"),
+        input=("\n".join(lines) + "\n").encode(),
+        capture_output=True,
+        env=clean_env(),
+        timeout=60,
+    )
     assert time.monotonic() - started < 20, "EOF must not wait for requests that were never accepted"
     assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr.decode()[-2000:]
     replies = [json.loads(line) for line in proc.stdout.decode().splitlines()]
@@ -70,7 +90,9 @@ def test_hostname_starting_with_127_is_not_loopback() -> None:
     assert Settings(host="127.0.0.2").is_loopback and Settings(host="::1").is_loopback
 
 
-async def test_an_applied_write_over_the_size_limit_is_not_reported_as_a_failure(sandbox: Any, make_settings: Any) -> None:
+async def test_an_applied_write_over_the_size_limit_is_not_reported_as_a_failure(
+    sandbox: Any, make_settings: Any
+) -> None:
     marker = uuid.uuid4().hex[:8]
     settings = make_settings(sandbox.url, max_result_tokens=50)
     async with Client(build_server(settings), mode="legacy") as client:
@@ -146,7 +168,12 @@ def test_sandbox_with_an_unusable_database_file_is_a_clear_error(tmp_path: Any) 
 
 
 def test_unknown_tool_name_stops_before_the_embedded_sandbox_starts() -> None:
-    proc = subprocess.run(server_command("--sandbox", "--tools", "get_model,nope"), input=b"",
-                          capture_output=True, env=clean_env(), timeout=30)
+    proc = subprocess.run(
+        server_command("--sandbox", "--tools", "get_model,nope"),
+        input=b"",
+        capture_output=True,
+        env=clean_env(),
+        timeout=30,
+    )
     assert proc.returncode == 2 and b"unknown tool name(s): nope" in proc.stderr
     assert b"embedded reference API" not in proc.stderr

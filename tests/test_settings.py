@@ -36,7 +36,8 @@ def test_secrets_are_hidden_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("instance_url", "glow.example.org"), ("total_timeout", 90), ("port", 70000), ("log_level", "loud")]
+    ("field", "value"),
+    [("instance_url", "glow.example.org"), ("total_timeout", 90), ("port", 70000), ("log_level", "loud")],
 )
 def test_invalid_values_are_refused(field: str, value: object) -> None:
     with pytest.raises(ValueError):

@@ -147,7 +147,7 @@ async def test_tools_list_size_is_reported() -> None:
     tools = await _tools()
     size = len(json.dumps({"tools": tools}, separators=(",", ":")).encode())
     print(f"\ntools/list: {size} bytes, ~{size // 4} tokens for 11 tools")
-    assert 0 < size
+    assert size > 0
 
 
 async def test_read_only_flag_registers_only_read_only_tools() -> None:

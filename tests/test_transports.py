@@ -42,12 +42,30 @@ def _env(sandbox: Any) -> dict[str, str]:
 
 def test_stdio_stdout_carries_only_json_rpc(sandbox: Any) -> None:
     messages = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "search_models", "arguments": {"search": "gpt"}}},
-        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "get_model", "arguments": {"model_id": "bad"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "search_models", "arguments": {"search": "gpt"}},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 4,
+            "method": "tools/call",
+            "params": {"name": "get_model", "arguments": {"model_id": "bad"}},
+        },
         {"jsonrpc": "2.0", "id": 5, "method": "resources/read", "params": {"uri": "glow://models/docs"}},
     ]
     stdin = "".join(json.dumps(m) + "\n" for m in messages)
@@ -98,8 +116,10 @@ async def test_streamable_http_session(sandbox: Any) -> None:
 async def test_sse_session(sandbox: Any) -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        server_command("--transport", "sse", "--port", str(port)), env=_env(sandbox),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        server_command("--transport", "sse", "--port", str(port)),
+        env=_env(sandbox),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         _wait_port(port, proc)
@@ -115,8 +135,16 @@ async def test_sse_session(sandbox: Any) -> None:
 
 def test_sandbox_flag_answers_tools_list_over_stdio() -> None:
     messages = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
         {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "search_models", "arguments": {}}},
@@ -154,16 +182,37 @@ def test_version_flag() -> None:
 
 def test_json_log_lines_carry_tool_status_and_duration(sandbox: Any) -> None:
     messages = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search_models", "arguments": {"search": "gpt"}}},
-        {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
-         "params": {"name": "get_model", "arguments": {"model_id": "00000000-0000-0000-0000-000000000001"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "search_models", "arguments": {"search": "gpt"}},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "get_model", "arguments": {"model_id": "00000000-0000-0000-0000-000000000001"}},
+        },
     ]
     stdin = "".join(json.dumps(m) + "\n" for m in messages).encode()
     proc = subprocess.run(
-        server_command("--log-json", "--log-level", "info"), input=stdin, capture_output=True, env=_env(sandbox), timeout=60
+        server_command("--log-json", "--log-level", "info"),
+        input=stdin,
+        capture_output=True,
+        env=_env(sandbox),
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr.decode()
     records = [json.loads(line) for line in proc.stderr.decode().splitlines() if line.startswith("{")]

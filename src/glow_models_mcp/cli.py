@@ -34,14 +34,18 @@ def _serve_options(parser: argparse.ArgumentParser, *, on_subcommand: bool = Fal
             _add(*names, **kw)
 
         g.add_argument = add  # type: ignore[method-assign]
-    g.add_argument("--transport", choices=["stdio", "sse", "http"], help="stdio (default), sse, or http (streamable HTTP)")
+    g.add_argument(
+        "--transport", choices=["stdio", "sse", "http"], help="stdio (default), sse, or http (streamable HTTP)"
+    )
     g.add_argument("--host", help="bind address for sse/http (default 127.0.0.1)")
     g.add_argument("--port", type=int, help="port for sse/http (default 8765)")
     g.add_argument("--sandbox", action="store_true", default=None, help="serve against an embedded local reference API")
     g.add_argument("--read-only", action="store_true", default=None, help="register only the read-only tools")
     g.add_argument("--tools", help="comma-separated tool names to register (default: all)")
     g.add_argument("--exclude-tools", help="comma-separated tool names to leave out (wins over --tools)")
-    g.add_argument("--timeout", type=float, dest="total_timeout", help="total seconds per upstream operation (default 30)")
+    g.add_argument(
+        "--timeout", type=float, dest="total_timeout", help="total seconds per upstream operation (default 30)"
+    )
     g.add_argument("--log-level", help="DEBUG, INFO, WARNING (default), ERROR")
     g.add_argument("--log-json", action="store_true", default=None, help="JSON log lines on stderr")
     g.add_argument(
@@ -106,7 +110,8 @@ def load_settings(args: argparse.Namespace) -> Any:
         return Settings(**overrides)
     except pydantic.ValidationError as exc:
         lines = [
-            f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False, include_input=False)
+            f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            for e in exc.errors(include_url=False, include_input=False)
         ]
         _die("invalid configuration:\n" + "\n".join(lines), EXIT_CONFIG)
 
@@ -214,9 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     _sigterm_to_interrupt()
     try:
         if args.command == "sandbox":
-            from .sandbox import run_sandbox
-
             import sqlite3
+
+            from .sandbox import run_sandbox
 
             try:
                 run_sandbox(host=args.host, port=args.port, db_path=args.db)

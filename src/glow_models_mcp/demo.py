@@ -68,14 +68,20 @@ async def walk(client: Any) -> None:
     tools = (await client.list_tools()).tools
     for tool in tools:
         hints = tool.annotations
-        kind = "read-only" if hints and hints.read_only_hint else ("destructive" if hints and hints.destructive_hint else "write")
+        kind = (
+            "read-only"
+            if hints and hints.read_only_hint
+            else ("destructive" if hints and hints.destructive_hint else "write")
+        )
         _print(f"   • {tool.name:<18} {kind:<11} {_shorten(tool.description or '', 70)}")
     if len(tools) != 11:
         raise DemoFailed(f"expected 11 tools, got {len(tools)}")
 
     s.heading("Read the docs resource glow://models/docs")
     docs = json.loads((await client.read_resource("glow://models/docs")).contents[0].text)
-    _print(f"   ← {docs['name']}: {len(docs.get('api_operations', []))} operations, {len(docs.get('permissions', []))} permissions")
+    _print(
+        f"   ← {docs['name']}: {len(docs.get('api_operations', []))} operations, {len(docs.get('permissions', []))} permissions"
+    )
     for op in docs.get("api_operations", [])[:11]:
         _print(f"     - {op['name']}: {_shorten(op['description'], 80)}")
 
@@ -171,7 +177,9 @@ async def _run() -> None:
         params = StdioServerParameters(command=sys.executable, args=["-m", "glow_models_mcp"], env=env)
         async with Client(params, mode="legacy") as client:
             info = client.server_info
-            _print(f"Connected to {info.name if info else '?'} {info.version if info else ''} (protocol {client.protocol_version}).")
+            _print(
+                f"Connected to {info.name if info else '?'} {info.version if info else ''} (protocol {client.protocol_version})."
+            )
             await walk(client)
 
 

@@ -28,7 +28,14 @@ _ROLE_HINT = {
     "get_model": "You can only read models of your departments; ask a superadmin or use search_models to see what is visible.",
 }
 
-_WRITE_TOOLS = ("create_models", "update_models", "delete_models", "duplicate_model", "patch_model_draft", "export_models")
+_WRITE_TOOLS = (
+    "create_models",
+    "update_models",
+    "delete_models",
+    "duplicate_model",
+    "patch_model_draft",
+    "export_models",
+)
 
 _DB_ERROR_TOOLS = ("patch_model_draft", "duplicate_model")  # create/update have their own hint
 
@@ -54,7 +61,11 @@ def next_step(tool: str, error: UpstreamHTTPError) -> str:
         return "Next step: find the model's current id with search_models (it may have been deleted)."
     if status == 422:
         return "Next step: fix the fields listed above and call again."
-    if status == 500 and detail.startswith("Database error") and ("duplicate key" in detail or "already exists" in detail):
+    if (
+        status == 500
+        and detail.startswith("Database error")
+        and ("duplicate key" in detail or "already exists" in detail)
+    ):
         return (
             "Next step: an id you gave for a new record already exists; leave `id` out (the server assigns one) "
             "or check with search_models whether the model is already there."

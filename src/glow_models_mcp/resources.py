@@ -136,7 +136,9 @@ def register_prompts(server: MCPServer[Any], *, read_only: bool) -> None:
         )
         def add_model(name: str, provider: str = "", description: str = "") -> str:
             extra = "".join(
-                f"\n- {label}: {value}" for label, value in (("provider", provider), ("description", description)) if value
+                f"\n- {label}: {value}"
+                for label, value in (("provider", provider), ("description", description))
+                if value
             )
             return (
                 f"Add the AI model '{name}' to the Glow catalog.{extra}\n"

@@ -24,6 +24,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "COMPONENTS",
     "ColumnInfo",
     "ComposedDocsResponse",
     "CreateModelApiRequest",
@@ -37,6 +38,7 @@ __all__ = [
     "DocsResponse",
     "DuplicateModelApiRequest",
     "DuplicateModelApiResponse",
+    "EmptyRequest",
     "ExportModelApiRequest",
     "ExportModelApiResponse",
     "GetModelApiRequest",
@@ -77,8 +79,6 @@ __all__ = [
     "UpdateModelApiResponse",
     "UpdateModelItem",
     "ValidationError",
-    "EmptyRequest",
-    "COMPONENTS",
 ]
 
 

@@ -309,7 +309,9 @@ def check_http_exposure(settings: Settings) -> None:
         )
 
 
-def build_http_app(server: MCPServer[Any], settings: Settings, transport: str, in_flight: InFlight | None = None) -> Any:
+def build_http_app(
+    server: MCPServer[Any], settings: Settings, transport: str, in_flight: InFlight | None = None
+) -> Any:
     """The ASGI app for ``transport`` ``"http"`` (streamable HTTP, stateless, JSON responses, at
     ``/mcp``) or ``"sse"`` (``GET /sse`` + ``POST /messages/``), with DNS-rebinding protection, the
     request-body cap (413 above ``max_request_bytes``) and the optional bearer token.

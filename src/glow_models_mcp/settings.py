@@ -8,7 +8,7 @@ logged or printed :class:`Settings` never shows a credential.
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -18,7 +18,6 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
-from typing_extensions import Annotated
 
 Transport = Literal["stdio", "sse", "http"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -72,9 +71,7 @@ class Settings(BaseSettings):
         validation_alias="GLOW_TOKEN",
         description="Bearer JWT, sent as Authorization: Bearer <token>.",
     )
-    connect_timeout: float = Field(
-        default=5.0, gt=0, validation_alias="GLOW_CONNECT_TIMEOUT"
-    )
+    connect_timeout: float = Field(default=5.0, gt=0, validation_alias="GLOW_CONNECT_TIMEOUT")
     read_timeout: float = Field(default=20.0, gt=0, validation_alias="GLOW_READ_TIMEOUT")
     total_timeout: float = Field(
         default=30.0,
@@ -116,19 +113,13 @@ class Settings(BaseSettings):
         default=False,
         validation_alias="GLOW_MCP_UNSAFE_ALLOW_UNAUTHENTICATED_REMOTE",
     )
-    max_request_bytes: int = Field(
-        default=1024 * 1024, gt=0, validation_alias="GLOW_MCP_MAX_REQUEST_BYTES"
-    )
+    max_request_bytes: int = Field(default=1024 * 1024, gt=0, validation_alias="GLOW_MCP_MAX_REQUEST_BYTES")
     read_only: bool = Field(default=False, validation_alias="GLOW_MCP_READ_ONLY")
-    tools: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias="GLOW_MCP_TOOLS"
-    )
+    tools: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="GLOW_MCP_TOOLS")
     exclude_tools: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="GLOW_MCP_EXCLUDE_TOOLS"
     )
-    max_result_tokens: int = Field(
-        default=25_000, gt=0, validation_alias="GLOW_MCP_MAX_RESULT_TOKENS"
-    )
+    max_result_tokens: int = Field(default=25_000, gt=0, validation_alias="GLOW_MCP_MAX_RESULT_TOKENS")
     log_level: LogLevel = Field(default="WARNING", validation_alias="GLOW_MCP_LOG_LEVEL")
     log_json: bool = Field(default=False, validation_alias="GLOW_MCP_LOG_JSON")
     sandbox: bool = Field(default=False, validation_alias="GLOW_MCP_SANDBOX")

@@ -163,7 +163,9 @@ class _LineReader:
             try:
                 line = await self._reader.readline()
             except ValueError:  # a line over MAX_LINE_BYTES: asyncio drops it
-                await self._reply('{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: line too long"}}\n')
+                await self._reply(
+                    '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: line too long"}}\n'
+                )
                 continue
             if not line:
                 if not self._in_flight.idle.is_set():
@@ -255,7 +257,8 @@ async def run_stdio(server: Any) -> None:
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=MAX_LINE_BYTES)
         read_transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(stdin_claim.private, "rb", buffering=0, closefd=False)
+            lambda: asyncio.StreamReaderProtocol(reader),
+            os.fdopen(stdin_claim.private, "rb", buffering=0, closefd=False),
         )
         transports.append(read_transport)
         write_transport, write_protocol = await loop.connect_write_pipe(

@@ -259,7 +259,9 @@ TOOL_SPECS: tuple[ToolSpec, ...] = (
             "list_model_drafts look stale after a change."
         ),
         annotations=_ann(read_only=False, idempotent=True),
-        summarize=lambda _req, res: f"Refreshed {', '.join(res.refreshed_views)}; invalidated {', '.join(res.invalidated_tags)}.",
+        summarize=lambda _req, res: (
+            f"Refreshed {', '.join(res.refreshed_views)}; invalidated {', '.join(res.invalidated_tags)}."
+        ),
     ),
 )
 
@@ -325,7 +327,7 @@ def _coerce_json_strings(model: type[BaseModel], arguments: dict[str, Any]) -> d
     out = dict(arguments)
     for name, value in arguments.items():
         field = model.model_fields.get(name)
-        if field is None or not isinstance(value, str) or not value[:1] in ("[", "{") or _accepts_str(field.annotation):
+        if field is None or not isinstance(value, str) or value[:1] not in ("[", "{") or _accepts_str(field.annotation):
             continue
         try:
             parsed = json.loads(value)
@@ -360,7 +362,9 @@ async def run_tool(spec: ToolSpec, state: AppState, arguments: dict[str, Any]) -
         return result
     except Exception:  # a bug of ours: log it, tell the agent without internals
         logger.exception("tool %s failed unexpectedly", spec.name)
-        return error_result(f"{spec.name} failed inside the MCP server (a bug, logged on the server). Retrying will not help.")
+        return error_result(
+            f"{spec.name} failed inside the MCP server (a bug, logged on the server). Retrying will not help."
+        )
     finally:
         logger.info(
             "tool %s -> %s (upstream %s) in %.1f ms",

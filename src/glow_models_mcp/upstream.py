@@ -86,9 +86,7 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
             "duplicate", "POST", f"{_BASE}/duplicate", s.DuplicateModelApiRequest, s.DuplicateModelApiResponse, False
         ),
         Operation("delete", "POST", f"{_BASE}/delete", s.DeleteModelApiRequest, s.DeleteModelApiResponse, False),
-        Operation(
-            "draft", "PATCH", f"{_BASE}/draft", s.PatchModelDraftApiRequest, s.PatchModelDraftApiResponse, False
-        ),
+        Operation("draft", "PATCH", f"{_BASE}/draft", s.PatchModelDraftApiRequest, s.PatchModelDraftApiResponse, False),
         Operation("drafts", "POST", f"{_BASE}/drafts", None, s.GetModelDraftsApiResponse, True),
         Operation("docs", "POST", f"{_BASE}/docs", s.DocsApiRequest, s.ComposedDocsResponse, True),
         Operation("export", "POST", f"{_BASE}/export", s.ExportModelApiRequest, s.ExportModelApiResponse, False),
@@ -436,7 +434,8 @@ class GlowClient:
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > cap:
                     raise UpstreamResponseError(
-                        op, f"{op}: HTTP {response.status_code} with a body of {int(declared)} bytes, over the {cap}-byte cap"
+                        op,
+                        f"{op}: HTTP {response.status_code} with a body of {int(declared)} bytes, over the {cap}-byte cap",
                     )
                 chunks: list[bytes] = []
                 size = 0
@@ -452,13 +451,18 @@ class GlowClient:
         except httpx2.ConnectTimeout:
             raise _Retryable(
                 UpstreamUnavailable(
-                    op, self.display_url, f"connect timeout after {self.settings.connect_timeout:g} s", may_have_reached=False
+                    op,
+                    self.display_url,
+                    f"connect timeout after {self.settings.connect_timeout:g} s",
+                    may_have_reached=False,
                 ),
                 sent=False,
             ) from None
         except httpx2.ConnectError as exc:
             raise _Retryable(
-                UpstreamUnavailable(op, self.display_url, f"connection failed ({self._reason(exc)})", may_have_reached=False),
+                UpstreamUnavailable(
+                    op, self.display_url, f"connection failed ({self._reason(exc)})", may_have_reached=False
+                ),
                 sent=False,
             ) from None
         except httpx2.TimeoutException:
@@ -473,7 +477,9 @@ class GlowClient:
 
         if 200 <= status < 300:
             return status, raw
-        error = UpstreamHTTPError(op, status, _detail(self._scrub(raw)), _retry_after(response.headers.get("retry-after")))
+        error = UpstreamHTTPError(
+            op, status, _detail(self._scrub(raw)), _retry_after(response.headers.get("retry-after"))
+        )
         if status in (502, 503, 504):
             raise _Retryable(error, sent=True)
         raise error

@@ -12,6 +12,7 @@ Body cap: upstream bodies are refused above ``max_response_bytes``, default **10
 
 from __future__ import annotations
 
+import itertools
 import time
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
@@ -190,7 +191,7 @@ async def test_refused_connection(client: Any) -> None:
 async def test_slow_but_in_time_answers_succeed(fault: FaultServer, client: Any) -> None:
     fault.reset(search="slow", create="slow")
     for tool in ("search_models", "create_models"):
-        result, elapsed, latencies, _ = await _call_during_fault(client, tool)
+        result, elapsed, _latencies, _ = await _call_during_fault(client, tool)
         assert not result.is_error, text_of(result)
         assert fault.slow_delay <= elapsed < TOTAL_TIMEOUT
     assert fault.count("search") == 1 and fault.count("create") == 1
@@ -270,7 +271,7 @@ async def test_retry_after_is_honoured(fault: FaultServer, client: Any) -> None:
     assert result.is_error and "HTTP 503" in text and "maintenance" in text, text
     times = [s.arrived for s in fault.of("search")]
     assert len(times) == ATTEMPTS, times
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert all(g >= 0.95 for g in gaps), gaps
     assert elapsed <= TOTAL_TIMEOUT + SLACK
 

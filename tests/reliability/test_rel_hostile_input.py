@@ -197,7 +197,7 @@ def _deep(depth: int, leaf: Any = "x", as_dict: bool = False) -> Any:
 _deeply_nested = st.builds(_deep, st.integers(2, MAX_DEPTH), st.sampled_from(["x", 1, None]), st.booleans())
 _big_strings = st.sampled_from(["z" * ONE_MB, "\u00e9" * (ONE_MB // 4), "\U0001f600" * (ONE_MB // 8)])
 _non_uuid_text = st.one_of(
-    st.text(max_size=40), st.sampled_from(["null", "None", "undefined", "", " ", "0", "[]", "{}"] + ODD_UNICODE)
+    st.text(max_size=40), st.sampled_from(["null", "None", "undefined", "", " ", "0", "[]", "{}", *ODD_UNICODE])
 ).filter(lambda s: not _accepted(_UUID, s))
 _non_int_text = st.one_of(st.text(max_size=20), st.sampled_from(["null", "1.5", "1e400", "NaN", "", "0x10"])).filter(
     lambda s: not _accepted(_INT, s)
@@ -236,7 +236,7 @@ def _invalid_for(prop: dict[str, Any], top: bool = True) -> st.SearchStrategy[An
     if kind == "array":
         items = prop.get("items", {})
         item_bad = _invalid_for(items, top=False) if items else st.nothing()
-        not_json_text = st.text(max_size=20).filter(lambda s: not s[:1] in ("[", "{")) | st.just("null")
+        not_json_text = st.text(max_size=20).filter(lambda s: s[:1] not in ("[", "{")) | st.just("null")
         return st.one_of(
             st.integers(),
             st.booleans(),
@@ -256,7 +256,7 @@ def _invalid_for(prop: dict[str, Any], top: bool = True) -> st.SearchStrategy[An
         )
         return st.one_of(
             st.integers(),
-            st.text(max_size=10).filter(lambda s: not s[:1] in ("[", "{")),
+            st.text(max_size=10).filter(lambda s: s[:1] not in ("[", "{")),
             st.lists(st.integers(), min_size=1, max_size=2),
             st.builds(lambda k, v: {k: v}, unknown, _json_values),
             bad_field,
@@ -312,7 +312,7 @@ def _valid_but_hostile_value(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
     explicit_null = st.none()  # optional fields accept an explicit null (the schema leaves it out)
     if kind == "string" and prop.get("format") != "uuid":
         json_looking = st.sampled_from(['["a", "b"]', '{"k": 1}', "[]", "{}", "[not json", '{"temperature": 0.2}'])
-        return st.one_of(_big_strings, st.sampled_from(ODD_UNICODE + ["null", "None", ""]), json_looking, explicit_null)
+        return st.one_of(_big_strings, st.sampled_from([*ODD_UNICODE, "null", "None", ""]), json_looking, explicit_null)
     if kind in ("array", "object"):
         return st.one_of(_valid_strategy(prop).map(json.dumps), explicit_null)  # a list/object sent as JSON text
     return explicit_null

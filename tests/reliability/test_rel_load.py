@@ -148,7 +148,7 @@ async def test_concurrent_clients_mixed_reads_and_writes(stack: str) -> None:
                     )
                     assert updated.structured_content["results"][0]["model_id"] == model_id
                     assert not foreign_markers(text_of(updated), marker)
-        except Exception as exc:  # noqa: BLE001 - collected, the test fails below with all of them
+        except Exception as exc:
             while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
                 exc = exc.exceptions[0]
             errors.append(f"client {i}: {type(exc).__name__}: {str(exc)[:500]}")

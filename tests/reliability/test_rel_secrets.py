@@ -110,14 +110,14 @@ async def test_every_tool_under_every_fault_leaks_nothing(
             try:
                 result = await client.call_tool(name, VALID_ARGS[name])
                 captured.append((f"{plan}/{name}", text_of(result) + json.dumps(result.structured_content)))
-            except Exception as exc:  # noqa: BLE001 - everything raised is captured too
+            except Exception as exc:
                 captured.extend((f"{plan}/{name} raised", t) for t in _exception_texts(exc))
 
         async def resource(uri: str) -> None:
             try:
                 result = await client.read_resource(uri)
                 captured.append((f"{plan}/{uri}", repr(result)))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 captured.extend((f"{plan}/{uri} raised", t) for t in _exception_texts(exc))
 
         async def direct(op: str) -> None:

@@ -201,7 +201,7 @@ async def test_sse_stops_cleanly_with_a_session_and_a_call_in_flight(fault: Faul
     finally:
         if proc.poll() is None:
             proc.kill()
-    out, err = proc.communicate()
+    _out, err = proc.communicate()
     assert code == 130 and elapsed < EXIT_WITHIN, (code, elapsed, err[-2000:])
     assert b"Traceback" not in err, err.decode()[-4000:]
     _assert_upstream_cancelled(fault, stopped_at)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from .sandbox_support import Api
 
 from glow_models_mcp.sandbox import SandboxServer
+
+from .sandbox_support import Api
 
 
 @pytest.fixture

@@ -6,21 +6,33 @@ import json
 
 import httpx2
 import pytest
-from .sandbox_support import ADMIN, BASE, MEMBER, SUPERADMIN, Api, auth_headers
 
 from glow_models_mcp.sandbox import SANDBOX_API_KEY, SANDBOX_TOKENS
+
+from .sandbox_support import ADMIN, BASE, MEMBER, SUPERADMIN, Api, auth_headers
 
 MISSING_KEY = {"detail": "Missing X-Api-Key header"}
 MISSING_BEARER = {"detail": "Missing Authorization: Bearer <token> header"}
 BAD_TOKEN = {"detail": "Token verification failed: Error decoding token headers."}
 
 OPERATIONS = [
-    ("POST", "get"), ("POST", "search"), ("POST", "create"), ("POST", "update"), ("POST", "duplicate"),
-    ("POST", "delete"), ("PATCH", "draft"), ("POST", "drafts"), ("POST", "docs"), ("POST", "export"), ("POST", "refresh"),
+    ("POST", "get"),
+    ("POST", "search"),
+    ("POST", "create"),
+    ("POST", "update"),
+    ("POST", "duplicate"),
+    ("POST", "delete"),
+    ("PATCH", "draft"),
+    ("POST", "drafts"),
+    ("POST", "docs"),
+    ("POST", "export"),
+    ("POST", "refresh"),
 ]
 
 
-def _raw(api: Api, method: str, op: str, headers: dict[str, str], body: object = None, **kwargs: object) -> httpx2.Response:
+def _raw(
+    api: Api, method: str, op: str, headers: dict[str, str], body: object = None, **kwargs: object
+) -> httpx2.Response:
     with httpx2.Client(base_url=api.url) as client:
         if body is not None:
             kwargs["json"] = body
@@ -87,14 +99,24 @@ def test_malformed_json_is_422_even_without_auth(api: Api) -> None:
     response = _raw(api, "POST", "search", {"Content-Type": "application/json"}, content=b'{"search": ')
     assert response.status_code == 422
     assert response.json() == {
-        "detail": [{"type": "json_invalid", "loc": ["body", 11], "msg": "JSON decode error", "input": {}, "ctx": {"error": "Expecting value"}}]
+        "detail": [
+            {
+                "type": "json_invalid",
+                "loc": ["body", 11],
+                "msg": "JSON decode error",
+                "input": {},
+                "ctx": {"error": "Expecting value"},
+            }
+        ]
     }
 
 
 def test_no_body_operations_ignore_the_body(api: Api) -> None:
     for op in ("drafts", "refresh"):
         with httpx2.Client(base_url=api.url) as client:
-            response = client.post(f"{BASE}/{op}", headers={**auth_headers(), "Content-Type": "application/json"}, content=b"{not json")
+            response = client.post(
+                f"{BASE}/{op}", headers={**auth_headers(), "Content-Type": "application/json"}, content=b"{not json"
+            )
         assert response.status_code == 200, (op, response.text)
 
 
@@ -114,7 +136,10 @@ def test_x_mcp_is_recorded_for_every_request(fresh_api: Api) -> None:
     _raw(fresh_api, "POST", "get", {"X-MCP": "1"})
     with httpx2.Client(base_url=fresh_api.url) as client:
         client.get("/no/such/route")
-    assert [(r.method, r.path, r.mcp) for r in log[-2:]] == [("POST", f"{BASE}/get", True), ("GET", "/no/such/route", False)]
+    assert [(r.method, r.path, r.mcp) for r in log[-2:]] == [
+        ("POST", f"{BASE}/get", True),
+        ("GET", "/no/such/route", False),
+    ]
 
 
 def test_draft_rows_record_x_mcp(fresh_api: Api) -> None:

@@ -15,7 +15,7 @@ def test_create_results_and_headers(api: Api) -> None:
     assert [r["message"] for r in results] == ["Model created successfully"] * 2
     assert all(r["success"] and r["errors"] is None for r in results)
     assert len({r["model_id"] for r in results}) == 2
-    for name, result in zip(names, results):
+    for name, result in zip(names, results, strict=False):
         assert api.search_ids(name) == [result["model_id"]]
 
 
@@ -29,18 +29,33 @@ def test_create_needs_name_or_name_id(api: Api) -> None:
 def test_one_invalid_item_writes_nothing(api: Api) -> None:
     names = [unique("batch"), unique("batch")]
     before = api.ok("search", {})["total_count"]
-    body = api.ok("create", {"models": [
-        {"name": names[0]},
-        {"description": "no name"},
-        {"name": names[1], "departments": ["Organization", "Nowhere", "Mars"]},
-    ]})
+    body = api.ok(
+        "create",
+        {
+            "models": [
+                {"name": names[0]},
+                {"description": "no name"},
+                {"name": names[1], "departments": ["Organization", "Nowhere", "Mars"]},
+            ]
+        },
+    )
     assert body["results"] == [
         {"success": True, "model_id": None, "message": "Validated", "errors": None},
-        {"success": False, "model_id": None, "message": "Item 1: Validation errors",
-         "errors": [{"field": "name", "message": "Name is required"}]},
-        {"success": False, "model_id": None, "message": "Item 2: Validation errors",
-         "errors": [{"field": "departments", "message": 'Department "Nowhere" not found'},
-                    {"field": "departments", "message": 'Department "Mars" not found'}]},
+        {
+            "success": False,
+            "model_id": None,
+            "message": "Item 1: Validation errors",
+            "errors": [{"field": "name", "message": "Name is required"}],
+        },
+        {
+            "success": False,
+            "model_id": None,
+            "message": "Item 2: Validation errors",
+            "errors": [
+                {"field": "departments", "message": 'Department "Nowhere" not found'},
+                {"field": "departments", "message": 'Department "Mars" not found'},
+            ],
+        },
     ]
     assert api.ok("search", {})["total_count"] == before
     assert api.search_ids(names[0]) == [] and api.search_ids(names[1]) == []
@@ -56,8 +71,10 @@ def test_unknown_resource_id_is_a_database_error(api: Api) -> None:
     name = unique("dberr")
     response = api.post("create", {"models": [{"name": name, "provider_ids": [str(uuid.uuid4())]}]})
     assert response.status_code == 500
-    assert response.json() == {"detail": 'Database error: insert or update on table "model_providers_junction" violates '
-                                         'foreign key constraint "model_providers_junction_provider_id_fkey"'}
+    assert response.json() == {
+        "detail": 'Database error: insert or update on table "model_providers_junction" violates '
+        'foreign key constraint "model_providers_junction_provider_id_fkey"'
+    }
     assert api.search_ids(name) == []
     # items are written one by one, as upstream: the items before the failing one stay written
     first, second = unique("partial"), unique("partial")
@@ -68,7 +85,9 @@ def test_unknown_resource_id_is_a_database_error(api: Api) -> None:
     existing = api.create()
     response = api.post("create", {"models": [{"id": existing, "name": "dup"}]})
     assert response.status_code == 500
-    assert response.json() == {"detail": 'Database error: duplicate key value violates unique constraint "model_artifact_pkey"'}
+    assert response.json() == {
+        "detail": 'Database error: duplicate key value violates unique constraint "model_artifact_pkey"'
+    }
 
 
 def test_create_with_a_chosen_id(api: Api) -> None:
@@ -81,10 +100,24 @@ def test_update_null_is_unchanged_and_empty_list_clears(api: Api) -> None:
     voices = api.ids("voices", 2)
     name = unique("upd")
     model_id = api.create(name=name, description="first", modality_ids=modalities, voice_ids=voices)
-    response = api.post("update", {"models": [{"model_id": model_id, "description": "second", "modality_ids": [],
-                                                "voice_ids": None, "qualities": "ignored unknown field"}]})
+    response = api.post(
+        "update",
+        {
+            "models": [
+                {
+                    "model_id": model_id,
+                    "description": "second",
+                    "modality_ids": [],
+                    "voice_ids": None,
+                    "qualities": "ignored unknown field",
+                }
+            ]
+        },
+    )
     assert response.status_code == 200 and response.headers["x-invalidate-tags"] == "models"
-    assert response.json() == {"results": [{"success": True, "model_id": model_id, "message": "Model updated successfully", "errors": None}]}
+    assert response.json() == {
+        "results": [{"success": True, "model_id": model_id, "message": "Model updated successfully", "errors": None}]
+    }
     body = api.ok("get", {"model_id": model_id})
     assert body["names"]["resource"]["name"] == name  # name not given: unchanged
     assert body["descriptions"]["resource"]["name"] == "second"
@@ -98,11 +131,17 @@ def test_update_null_is_unchanged_and_empty_list_clears(api: Api) -> None:
 
 def test_update_validation_errors_write_nothing(api: Api) -> None:
     a, b = api.create(description="keep a"), api.create(description="keep b")
-    body = api.ok("update", {"models": [{"model_id": a, "description": "changed"}, {"model_id": b, "departments": ["Atlantis"]}]})
+    body = api.ok(
+        "update", {"models": [{"model_id": a, "description": "changed"}, {"model_id": b, "departments": ["Atlantis"]}]}
+    )
     assert body["results"] == [
         {"success": True, "model_id": None, "message": "Validated", "errors": None},
-        {"success": False, "model_id": None, "message": "Item 1: Validation errors",
-         "errors": [{"field": "departments", "message": 'Department "Atlantis" not found'}]},
+        {
+            "success": False,
+            "model_id": None,
+            "message": "Item 1: Validation errors",
+            "errors": [{"field": "departments", "message": 'Department "Atlantis" not found'}],
+        },
     ]
     assert api.ok("get", {"model_id": a})["descriptions"]["resource"]["name"] == "keep a"
 
@@ -110,16 +149,22 @@ def test_update_validation_errors_write_nothing(api: Api) -> None:
 def test_update_404_or_403_aborts_the_whole_request(api: Api) -> None:
     mine = api.create(token=ADMIN, description="unchanged", department_ids=[api.department("Organization")])
     missing = str(uuid.uuid4())
-    response = api.post("update", {"models": [{"model_id": mine, "description": "x"}, {"model_id": missing, "name": "y"}]}, token=ADMIN)
+    response = api.post(
+        "update", {"models": [{"model_id": mine, "description": "x"}, {"model_id": missing, "name": "y"}]}, token=ADMIN
+    )
     assert response.status_code == 404
     assert response.json() == {"detail": f"Item 1: Model {missing} not found."}
     gpt5 = api.search_ids("gpt-5")[0]  # a default model: the admin may not edit it
-    response = api.post("update", {"models": [{"model_id": mine, "description": "x"}, {"model_id": gpt5, "name": "y"}]}, token=ADMIN)
+    response = api.post(
+        "update", {"models": [{"model_id": mine, "description": "x"}, {"model_id": gpt5, "name": "y"}]}, token=ADMIN
+    )
     assert response.status_code == 403
     assert response.json() == {"detail": "Item 1: You don't have permission to update this model."}
     assert api.ok("get", {"model_id": mine})["descriptions"]["resource"]["name"] == "unchanged"
     # the existence and permission checks come before field validation
-    response = api.post("update", {"models": [{"model_id": mine, "departments": ["Atlantis"]}, {"model_id": missing}]}, token=ADMIN)
+    response = api.post(
+        "update", {"models": [{"model_id": mine, "departments": ["Atlantis"]}, {"model_id": missing}]}, token=ADMIN
+    )
     assert response.status_code == 404
 
 
@@ -152,10 +197,12 @@ def test_delete_checks_every_id_first_then_removes_all(api: Api) -> None:
     assert all(api.search_ids(n) for n in names)  # nothing deleted
     response = api.post("delete", {"model_ids": ids})
     assert response.status_code == 200 and response.headers["x-invalidate-tags"] == "models"
-    assert response.json() == {"results": [
-        {"success": True, "model_id": ids[0], "message": f"Model '{names[0]}' deleted successfully"},
-        {"success": True, "model_id": ids[1], "message": f"Model '{names[1]}' deleted successfully"},
-    ]}
+    assert response.json() == {
+        "results": [
+            {"success": True, "model_id": ids[0], "message": f"Model '{names[0]}' deleted successfully"},
+            {"success": True, "model_id": ids[1], "message": f"Model '{names[1]}' deleted successfully"},
+        ]
+    }
     assert all(api.search_ids(n) == [] for n in names)
     assert api.post("get", {"model_id": ids[0]}).status_code == 404
 

@@ -35,11 +35,16 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from .sandbox_support import auth_headers
 from schemathesis.checks import CheckContext
-from schemathesis.specs.openapi.checks import content_type_conformance, negative_data_rejection, response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+)
 
 from glow_models_mcp.sandbox import SandboxServer
+
+from .sandbox_support import auth_headers
 
 BASE = "/api/v5/artifacts/models"
 MAX_EXAMPLES = 25
@@ -106,10 +111,15 @@ def _lax_accepts(case: Any) -> bool:
     from glow_models_mcp.sandbox import validation as v
 
     models = {
-        f"{BASE}/get": v.GetModelApiRequest, f"{BASE}/search": v.SearchModelApiRequest,
-        f"{BASE}/create": v.CreateModelApiRequest, f"{BASE}/update": v.UpdateModelApiRequest,
-        f"{BASE}/duplicate": v.DuplicateModelApiRequest, f"{BASE}/delete": v.DeleteModelApiRequest,
-        f"{BASE}/draft": v.PatchModelDraftApiRequest, f"{BASE}/docs": v.DocsApiRequest, f"{BASE}/export": v.ExportModelApiRequest,
+        f"{BASE}/get": v.GetModelApiRequest,
+        f"{BASE}/search": v.SearchModelApiRequest,
+        f"{BASE}/create": v.CreateModelApiRequest,
+        f"{BASE}/update": v.UpdateModelApiRequest,
+        f"{BASE}/duplicate": v.DuplicateModelApiRequest,
+        f"{BASE}/delete": v.DeleteModelApiRequest,
+        f"{BASE}/draft": v.PatchModelDraftApiRequest,
+        f"{BASE}/docs": v.DocsApiRequest,
+        f"{BASE}/export": v.ExportModelApiRequest,
     }
     model = models.get(case.operation.path)
     if model is None or case.body is None or not isinstance(case.body, dict):

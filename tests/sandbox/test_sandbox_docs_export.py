@@ -9,10 +9,23 @@ import uuid
 
 import httpx2
 import pytest
+
 from .sandbox_support import MEMBER, ZERO_UUID, Api, unique
 
-COLUMNS = ["model_id", "name", "description", "active", "departments", "value", "provider", "modalities",
-           "temperature_levels", "reasoning_levels", "qualities", "voices"]
+COLUMNS = [
+    "model_id",
+    "name",
+    "description",
+    "active",
+    "departments",
+    "value",
+    "provider",
+    "modalities",
+    "temperature_levels",
+    "reasoning_levels",
+    "qualities",
+    "voices",
+]
 
 
 def _download(api: Api, upload_id: str) -> httpx2.Response:
@@ -30,15 +43,36 @@ def test_docs_composed_description(api: Api) -> None:
     assert all({"name", "type", "nullable"} == set(c) for t in docs["artifact"]["tables"] for c in t["columns"])
     (drafts,) = docs["entries"]
     assert drafts["materialized_view"]["name"] == "model_drafts_mv" and drafts["materialized_view"]["columns"]
-    assert len(docs["resources"]) == 12 and {r["name"] for r in docs["resources"]} >= {"providers", "temperature_levels"}
+    assert len(docs["resources"]) == 12 and {r["name"] for r in docs["resources"]} >= {
+        "providers",
+        "temperature_levels",
+    }
     assert [p["name"] for p in docs["permissions"]] == [
-        "has_access", "compute_can_edit", "compute_can_delete", "compute_can_duplicate", "compute_can_create", "compute_can_draft"]
+        "has_access",
+        "compute_can_edit",
+        "compute_can_delete",
+        "compute_can_duplicate",
+        "compute_can_create",
+        "compute_can_draft",
+    ]
     edit = docs["permissions"][1]
     assert [(p["name"], p["required"]) for p in edit["params"]] == [
-        ("user_role", True), ("model_department_ids", True), ("active_agent_count", True), ("user_department_ids", False)]
+        ("user_role", True),
+        ("model_department_ids", True),
+        ("active_agent_count", True),
+        ("user_department_ids", False),
+    ]
     operations = {o["name"]: o for o in docs["api_operations"]}
-    assert list(operations) == ["get_model", "search_model", "create_model", "update_model", "duplicate_model", "delete_model",
-                                "patch_model_draft", "export_models"]
+    assert list(operations) == [
+        "get_model",
+        "search_model",
+        "create_model",
+        "update_model",
+        "duplicate_model",
+        "delete_model",
+        "patch_model_draft",
+        "export_models",
+    ]
     search_params = {p["name"]: p for p in operations["search_model"]["params"]}
     assert search_params["page_size"] == {"name": "page_size", "type": "int | None", "required": False, "default": 12}
     assert {p["name"]: p["required"] for p in operations["delete_model"]["params"]} == {"model_ids": True}
@@ -74,7 +108,7 @@ def test_export_and_download(fresh_api: Api) -> None:
     assert export["file_name"] in download.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(download.text)))
     assert rows[0] == COLUMNS and len(rows) - 1 == export["row_count"]
-    by_name = {r[1]: dict(zip(COLUMNS, r)) for r in rows[1:]}
+    by_name = {r[1]: dict(zip(COLUMNS, r, strict=False)) for r in rows[1:]}
     mine = by_name[name]
     assert mine["model_id"] == model_id and mine["description"] == "with, comma" and mine["active"] == "Yes"
     assert mine["departments"] == "Organization|University"
@@ -91,7 +125,9 @@ def test_export_and_download(fresh_api: Api) -> None:
     assert [r["name"] for r in one_rows] == [name]
     # inactive models are exported too
     api.server.app.state.database.set_active(model_id, False)
-    again = list(csv.DictReader(io.StringIO(_download(api, api.ok("export", {"model_id": model_id})["upload_id"]).text)))
+    again = list(
+        csv.DictReader(io.StringIO(_download(api, api.ok("export", {"model_id": model_id})["upload_id"]).text))
+    )
     assert again[0]["active"] == "No"
     # an unknown model: a file with the header only
     nothing = api.ok("export", {"model_id": str(uuid.uuid4())})
@@ -116,7 +152,11 @@ def test_export_with_no_models_at_all(fresh_api: Api) -> None:
 def test_refresh_payload(api: Api) -> None:
     response = api.post("refresh")
     assert response.status_code == 200
-    assert response.json() == {"success": True, "refreshed_views": ["model_drafts_mv"], "invalidated_tags": ["models", "artifacts"]}
+    assert response.json() == {
+        "success": True,
+        "refreshed_views": ["model_drafts_mv"],
+        "invalidated_tags": ["models", "artifacts"],
+    }
     assert response.headers["x-invalidate-tags"] == "models,artifacts"
 
 
@@ -129,7 +169,11 @@ def test_cache_headers(api: Api) -> None:
         ("refresh", None): ("x-invalidate-tags", "models,artifacts"),
     }
     for (op, body), (header, value) in expect.items():
-        response = api.post(op, content=body.encode() if body else None, headers={"Content-Type": "application/json", "X-Bypass-Cache": "1"})
+        response = api.post(
+            op,
+            content=body.encode() if body else None,
+            headers={"Content-Type": "application/json", "X-Bypass-Cache": "1"},
+        )
         assert response.status_code == 200 and response.headers[header] == value, op
     assert api.draft({}).headers["x-invalidate-tags"] == "models,drafts"
     for op, body in (("update", {"models": [{"model_id": model_id}]}), ("duplicate", {"model_id": model_id})):
@@ -142,7 +186,9 @@ def test_cache_headers(api: Api) -> None:
 
 
 @pytest.mark.parametrize("op", ["docs", "export", "refresh"])
-def test_unhandled_failures_in_docs_export_refresh_are_plain_text(fresh_api: Api, monkeypatch: pytest.MonkeyPatch, op: str) -> None:
+def test_unhandled_failures_in_docs_export_refresh_are_plain_text(
+    fresh_api: Api, monkeypatch: pytest.MonkeyPatch, op: str
+) -> None:
     app = fresh_api.server.app
     import glow_models_mcp.sandbox.app as app_module
 

@@ -7,12 +7,40 @@ import uuid
 from .sandbox_support import ADMIN, SUPERADMIN, Api
 
 DRAFT_KEYS = {
-    "id", "version", "created_at", "generated", "mcp", "active", "group_id", "session_id", "department_ids", "description_ids",
-    "flag_ids", "modality_ids", "name_ids", "pricing_ids", "profile_ids", "provider_ids", "quality_ids", "reasoning_level_ids",
-    "temperature_level_ids", "value_ids", "voice_ids",
+    "id",
+    "version",
+    "created_at",
+    "generated",
+    "mcp",
+    "active",
+    "group_id",
+    "session_id",
+    "department_ids",
+    "description_ids",
+    "flag_ids",
+    "modality_ids",
+    "name_ids",
+    "pricing_ids",
+    "profile_ids",
+    "provider_ids",
+    "quality_ids",
+    "reasoning_level_ids",
+    "temperature_level_ids",
+    "value_ids",
+    "voice_ids",
 }
-LISTS = ("flag_ids", "department_ids", "modality_ids", "pricing_ids", "provider_ids", "quality_ids", "reasoning_level_ids",
-         "temperature_level_ids", "value_ids", "voice_ids")
+LISTS = (
+    "flag_ids",
+    "department_ids",
+    "modality_ids",
+    "pricing_ids",
+    "provider_ids",
+    "quality_ids",
+    "reasoning_level_ids",
+    "temperature_level_ids",
+    "value_ids",
+    "voice_ids",
+)
 
 
 def test_each_draft_is_a_new_row_with_version_plus_one(fresh_api: Api) -> None:

@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import uuid
 
-from .sandbox_support import ADMIN, MEMBER, Api, unique
-
 from glow_models_mcp.sandbox import SandboxServer
 
+from .sandbox_support import ADMIN, MEMBER, Api, unique
+
 SINGLE = ("names", "descriptions", "values", "providers")
-MULTI = ("flags", "departments", "modalities", "temperature_levels", "pricing", "reasoning_levels", "qualities", "voices")
+MULTI = (
+    "flags",
+    "departments",
+    "modalities",
+    "temperature_levels",
+    "pricing",
+    "reasoning_levels",
+    "qualities",
+    "voices",
+)
 TOP = {
-    "actor_name", "model_exists", "can_edit", "disabled_reason", "draft_version", "group_id", "basic_show_ai_generate",
-    "provider_show_ai_generate", "features_show_ai_generate", *SINGLE, *MULTI,
+    "actor_name",
+    "model_exists",
+    "can_edit",
+    "disabled_reason",
+    "draft_version",
+    "group_id",
+    "basic_show_ai_generate",
+    "provider_show_ai_generate",
+    "features_show_ai_generate",
+    *SINGLE,
+    *MULTI,
 }
 
 
@@ -22,7 +40,9 @@ def test_new_model_mode_lists_every_section_with_ids(api: Api) -> None:
     assert response.headers["x-cache-tags"] == "models"
     body = response.json()
     assert set(body) == TOP
-    assert body["model_exists"] is False and body["draft_version"] is None and body["actor_name"] == "Sandbox Superadmin"
+    assert (
+        body["model_exists"] is False and body["draft_version"] is None and body["actor_name"] == "Sandbox Superadmin"
+    )
     for section in (*SINGLE, *MULTI):
         resources = body[section]["resources"]
         assert resources, section
@@ -69,7 +89,9 @@ def test_selected_items_in_resource_and_current(api: Api) -> None:
     modalities = api.ids("modalities", 2)
     org = api.department("Organization")
     name = unique("get")
-    model_id = api.create(name=name, description="described", provider_ids=[openai], modality_ids=modalities, department_ids=[org])
+    model_id = api.create(
+        name=name, description="described", provider_ids=[openai], modality_ids=modalities, department_ids=[org]
+    )
     body = api.ok("get", {"model_id": model_id})
     assert body["model_exists"] is True
     assert body["names"]["resource"]["name"] == name
@@ -100,7 +122,9 @@ def test_draft_overrides_and_unknown_draft_is_ignored(api: Api) -> None:
     modalities = api.ids("modalities", 3)
     voices = api.ids("voices", 1)
     model_id = api.create(modality_ids=modalities[:2], voice_ids=voices)
-    draft = api.draft({"expected_version": 2, "name": "draft name", "modality_ids": modalities[2:], "voice_ids": []}).json()
+    draft = api.draft(
+        {"expected_version": 2, "name": "draft name", "modality_ids": modalities[2:], "voice_ids": []}
+    ).json()
     with_draft = api.ok("get", {"model_id": model_id, "draft_id": draft["draft_id"]})
     assert with_draft["draft_version"] == 3
     assert with_draft["names"]["resource"]["name"] == "draft name"

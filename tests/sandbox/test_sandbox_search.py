@@ -7,8 +7,20 @@ import uuid
 from .sandbox_support import MEMBER, Api, unique
 
 LIST_MODEL_KEYS = {
-    "model_id", "name", "description", "provider_id", "provider_name", "base_url", "department_ids", "is_inactive",
-    "active", "image_model", "can_edit", "can_duplicate", "can_delete", "updated_at",
+    "model_id",
+    "name",
+    "description",
+    "provider_id",
+    "provider_name",
+    "base_url",
+    "department_ids",
+    "is_inactive",
+    "active",
+    "image_model",
+    "can_edit",
+    "can_duplicate",
+    "can_delete",
+    "updated_at",
 }
 
 
@@ -44,8 +56,14 @@ def test_only_active_models(fresh_api: Api) -> None:
     assert fresh_api.search_ids(name) == [model_id]
     fresh_api.server.app.state.database.set_active(model_id, False)
     body = fresh_api.ok("search", {"search": name})
-    assert body == {"actor_name": "Sandbox Superadmin", "models": [], "provider_filter": None, "department_filter": None,
-                    "agent_filter": None, "total_count": 0}
+    assert body == {
+        "actor_name": "Sandbox Superadmin",
+        "models": [],
+        "provider_filter": None,
+        "department_filter": None,
+        "agent_filter": None,
+        "total_count": 0,
+    }
     # still there for get and export
     assert fresh_api.ok("get", {"model_id": model_id})["model_exists"] is True
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import anyio
 import httpx2
 import pytest
-from .sandbox_support import BASE, Api, auth_headers, unique
 
 from glow_models_mcp.sandbox import SANDBOX_API_KEY, SandboxServer, create_app
+
+from .sandbox_support import BASE, Api, auth_headers, unique
 
 
 @pytest.mark.anyio
@@ -28,7 +29,9 @@ async def test_fifty_concurrent_creates_lose_no_write() -> None:
 
             async def create(name: str) -> None:
                 await gate.wait()
-                response = await client.post(f"{BASE}/create", json={"models": [{"name": name, "description": "concurrent"}]})
+                response = await client.post(
+                    f"{BASE}/create", json={"models": [{"name": name, "description": "concurrent"}]}
+                )
                 assert response.status_code == 200, response.text
                 results[name] = response.json()["results"][0]["model_id"]
 
@@ -45,7 +48,9 @@ async def test_fifty_concurrent_creates_lose_no_write() -> None:
 
             # 50 concurrent updates of distinct models and 50 drafts at once: every write lands
             async def update(name: str) -> None:
-                r = await client.post(f"{BASE}/update", json={"models": [{"model_id": results[name], "description": f"upd {name}"}]})
+                r = await client.post(
+                    f"{BASE}/update", json={"models": [{"model_id": results[name], "description": f"upd {name}"}]}
+                )
                 assert r.status_code == 200, r.text
 
             async def draft(i: int) -> None:
@@ -127,7 +132,10 @@ def test_python_m_sandbox_prints_credentials_to_stderr_only(tmp_path: Path) -> N
     env = {k: v for k, v in os.environ.items() if not k.startswith("GLOW_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "glow_models_mcp.sandbox", "--port", str(port), "--db", str(db)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 20
@@ -146,8 +154,11 @@ def test_python_m_sandbox_prints_credentials_to_stderr_only(tmp_path: Path) -> N
         out, err = proc.communicate(timeout=20)
     assert out == ""
     assert f"http://127.0.0.1:{port}" in err and SANDBOX_API_KEY in err
-    for token, role, departments in (("sandbox-superadmin", "superadmin", "all departments"),
-                                     ("sandbox-admin", "admin", "Organization"), ("sandbox-member", "member", "Organization")):
+    for token, role, departments in (
+        ("sandbox-superadmin", "superadmin", "all departments"),
+        ("sandbox-admin", "admin", "Organization"),
+        ("sandbox-member", "member", "Organization"),
+    ):
         line = next(line for line in err.splitlines() if token in line)
         assert role in line and departments in line
     assert db.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx2
+
 from .sandbox_support import BASE, Api, auth_headers
 
 
@@ -30,28 +31,52 @@ def test_bad_uuid(api: Api) -> None:
     }
     assert err["ctx"]["error"].startswith("invalid character")
     nested = _detail(api.post("create", {"models": [{"name": "x", "provider_ids": ["nope"]}]}))
-    assert [(e["type"], e["loc"], e["input"]) for e in nested] == [("uuid_parsing", ["body", "models", 0, "provider_ids", 0], "nope")]
+    assert [(e["type"], e["loc"], e["input"]) for e in nested] == [
+        ("uuid_parsing", ["body", "models", 0, "provider_ids", 0], "nope")
+    ]
 
 
 def test_wrong_types(api: Api) -> None:
     assert _detail(api.post("search", {"page_size": "many"})) == [
-        {"type": "int_parsing", "loc": ["body", "page_size"], "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "many"}
+        {
+            "type": "int_parsing",
+            "loc": ["body", "page_size"],
+            "msg": "Input should be a valid integer, unable to parse string as an integer",
+            "input": "many",
+        }
     ]
     assert _detail(api.post("delete", {"model_ids": "all"})) == [
         {"type": "list_type", "loc": ["body", "model_ids"], "msg": "Input should be a valid list", "input": "all"}
     ]
     assert _detail(api.draft({"expected_version": None})) == [
-        {"type": "int_type", "loc": ["body", "expected_version"], "msg": "Input should be a valid integer", "input": None}
+        {
+            "type": "int_type",
+            "loc": ["body", "expected_version"],
+            "msg": "Input should be a valid integer",
+            "input": None,
+        }
     ]
     assert _detail(api.post("duplicate", {"model_id": 42})) == [
-        {"type": "uuid_type", "loc": ["body", "model_id"], "msg": "UUID input should be a string, bytes or UUID object", "input": 42}
+        {
+            "type": "uuid_type",
+            "loc": ["body", "model_id"],
+            "msg": "UUID input should be a string, bytes or UUID object",
+            "input": 42,
+        }
     ]
 
 
 def test_missing_required_fields(api: Api) -> None:
-    assert _detail(api.post("delete", {})) == [{"type": "missing", "loc": ["body", "model_ids"], "msg": "Field required", "input": {}}]
+    assert _detail(api.post("delete", {})) == [
+        {"type": "missing", "loc": ["body", "model_ids"], "msg": "Field required", "input": {}}
+    ]
     assert _detail(api.post("update", {"models": [{"description": "no id"}]})) == [
-        {"type": "missing", "loc": ["body", "models", 0, "model_id"], "msg": "Field required", "input": {"description": "no id"}}
+        {
+            "type": "missing",
+            "loc": ["body", "models", 0, "model_id"],
+            "msg": "Field required",
+            "input": {"description": "no id"},
+        }
     ]
     # every error of the body is reported at once
     errors = _detail(api.post("update", {"models": [{}, {"model_id": "x"}]}))
@@ -63,12 +88,22 @@ def test_missing_or_non_object_body(api: Api) -> None:
     assert _detail(api.post("get")) == missing
     assert _detail(api.post("get", content=b"null", headers={"Content-Type": "application/json"})) == missing
     assert _detail(api.post("get", [])) == [
-        {"type": "model_attributes_type", "loc": ["body"], "msg": "Input should be a valid dictionary or object to extract fields from", "input": []}
+        {
+            "type": "model_attributes_type",
+            "loc": ["body"],
+            "msg": "Input should be a valid dictionary or object to extract fields from",
+            "input": [],
+        }
     ]
     # a body that is not declared as JSON is validated as raw text, as FastAPI does
     raw = api.post("get", content=b"{}", headers={"Content-Type": "text/plain"})
     assert _detail(raw) == [
-        {"type": "model_attributes_type", "loc": ["body"], "msg": "Input should be a valid dictionary or object to extract fields from", "input": "{}"}
+        {
+            "type": "model_attributes_type",
+            "loc": ["body"],
+            "msg": "Input should be a valid dictionary or object to extract fields from",
+            "input": "{}",
+        }
     ]
 
 
@@ -89,7 +124,9 @@ def test_undecodable_body_is_400(api: Api) -> None:
 def test_download_path_must_be_a_uuid(api: Api) -> None:
     with httpx2.Client(base_url=api.url) as client:
         errors = _detail(client.get("/uploads/not-a-uuid/download"))
-    assert [(e["type"], e["loc"], e["input"]) for e in errors] == [("uuid_parsing", ["path", "upload_id"], "not-a-uuid")]
+    assert [(e["type"], e["loc"], e["input"]) for e in errors] == [
+        ("uuid_parsing", ["path", "upload_id"], "not-a-uuid")
+    ]
 
 
 def test_validation_errors_need_auth_first(api: Api) -> None:
@@ -109,18 +146,34 @@ def test_request_models_mirror_the_contract() -> None:
 
     from glow_models_mcp.sandbox import validation
 
-    contract = json.loads(files("glow_models_mcp.sandbox").joinpath("models_openapi.json").read_text())["components"]["schemas"]
+    contract = json.loads(files("glow_models_mcp.sandbox").joinpath("models_openapi.json").read_text())["components"][
+        "schemas"
+    ]
 
     def normal(node: object) -> object:
         if isinstance(node, dict):
-            return {k: normal(v) for k, v in node.items() if k not in ("title", "description") and not (k == "default" and v is None)}
+            return {
+                k: normal(v)
+                for k, v in node.items()
+                if k not in ("title", "description") and not (k == "default" and v is None)
+            }
         if isinstance(node, list):
             return [normal(v) for v in node]
         return node
 
-    names = ["GetModelApiRequest", "SearchModelApiRequest", "CreateModelItem", "CreateModelApiRequest", "UpdateModelItem",
-             "UpdateModelApiRequest", "DuplicateModelApiRequest", "DeleteModelApiRequest", "PatchModelDraftApiRequest",
-             "DocsApiRequest", "ExportModelApiRequest"]
+    names = [
+        "GetModelApiRequest",
+        "SearchModelApiRequest",
+        "CreateModelItem",
+        "CreateModelApiRequest",
+        "UpdateModelItem",
+        "UpdateModelApiRequest",
+        "DuplicateModelApiRequest",
+        "DeleteModelApiRequest",
+        "PatchModelDraftApiRequest",
+        "DocsApiRequest",
+        "ExportModelApiRequest",
+    ]
     for name in names:
         mine = getattr(validation, name).model_json_schema(ref_template="#/components/schemas/{model}")
         mine.pop("$defs", None)

@@ -107,7 +107,9 @@ def create_app(db_path: str = ":memory:", *, seed: bool = True) -> Starlette:
     async def run(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await anyio.to_thread.run_sync(partial(func, *args, **kwargs))
 
-    def endpoint(model: type | None, handler: Handler, *, catch: bool = True) -> Callable[[Request], Awaitable[Response]]:
+    def endpoint(
+        model: type | None, handler: Handler, *, catch: bool = True
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def call(request: Request) -> Response:
             body = parse_body(await request.body(), request.headers.get("content-type")) if model else None
             profile = authenticate(request.headers, tokens)

@@ -56,7 +56,9 @@ class Profile:
         return ", ".join(self.departments) or "no department"
 
 
-def _profile(token: str, name: str, role: str, departments: tuple[str, ...], *, all_departments: bool = False) -> Profile:
+def _profile(
+    token: str, name: str, role: str, departments: tuple[str, ...], *, all_departments: bool = False
+) -> Profile:
     return Profile(
         token=token,
         name=name,
@@ -73,7 +75,13 @@ def _profile(token: str, name: str, role: str, departments: tuple[str, ...], *, 
 SANDBOX_TOKENS: dict[str, Profile] = {
     p.token: p
     for p in (
-        _profile("sandbox-superadmin", "Sandbox Superadmin", "superadmin", ("Organization", "University"), all_departments=True),
+        _profile(
+            "sandbox-superadmin",
+            "Sandbox Superadmin",
+            "superadmin",
+            ("Organization", "University"),
+            all_departments=True,
+        ),
         _profile("sandbox-admin", "Sandbox Admin", "admin", ("Organization",)),
         _profile("sandbox-member", "Sandbox Member", "member", ("Organization",)),
     )

@@ -13,9 +13,10 @@ from __future__ import annotations
 import inspect
 import json
 import sqlite3
+from collections.abc import Callable
 from functools import cache
 from importlib.resources import files
-from typing import Any, Callable
+from typing import Any
 
 from . import permissions as perms
 from . import store as db
@@ -88,7 +89,9 @@ def _type_name(schema: dict[str, Any]) -> str:
         return f"list[{_type_name(schema.get('items', {}))}]"
     if kind == "string" and schema.get("format") == "uuid":
         return "UUID"
-    return {"string": "str", "integer": "int", "boolean": "bool", "number": "float", "null": "None"}.get(kind or "", "Any")
+    return {"string": "str", "integer": "int", "boolean": "bool", "number": "float", "null": "None"}.get(
+        kind or "", "Any"
+    )
 
 
 def _request_params(method: str, path: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -100,7 +103,9 @@ def _request_params(method: str, path: str) -> tuple[list[dict[str, Any]], dict[
         component = schemas[body["$ref"].rsplit("/", 1)[-1]]
         required = set(component.get("required", []))
         for name, prop in component.get("properties", {}).items():
-            params.append({"name": name, "type": _type_name(prop), "required": name in required, "default": prop.get("default")})
+            params.append(
+                {"name": name, "type": _type_name(prop), "required": name in required, "default": prop.get("default")}
+            )
     ok = op["responses"]["200"]["content"]["application/json"]["schema"]
     return params, {"type": _type_name(ok), "status": 200}
 
@@ -108,17 +113,34 @@ def _request_params(method: str, path: str) -> tuple[list[dict[str, Any]], dict[
 def _function_info(func: Callable[..., Any], description: str) -> dict[str, Any]:
     params = []
     for p in inspect.signature(func).parameters.values():
-        annotation = p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, "__name__", str(p.annotation))
+        annotation = (
+            p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, "__name__", str(p.annotation))
+        )
         has_default = p.default is not inspect.Parameter.empty
-        params.append({"name": p.name, "type": annotation, "required": not has_default, "default": p.default if has_default else None})
+        params.append(
+            {
+                "name": p.name,
+                "type": annotation,
+                "required": not has_default,
+                "default": p.default if has_default else None,
+            }
+        )
     returns = inspect.signature(func).return_annotation
-    return {"name": func.__name__, "description": description, "params": params,
-            "returns": {"type": returns if isinstance(returns, str) else str(returns)}}
+    return {
+        "name": func.__name__,
+        "description": description,
+        "params": params,
+        "returns": {"type": returns if isinstance(returns, str) else str(returns)},
+    }
 
 
 def _op(name: str, description: str, params: list[tuple[str, str, bool]]) -> dict[str, Any]:
-    return {"name": name, "description": description,
-            "params": [{"name": n, "type": t, "required": r, "default": None} for n, t, r in params], "returns": None}
+    return {
+        "name": name,
+        "description": description,
+        "params": [{"name": n, "type": t, "required": r, "default": None} for n, t, r in params],
+        "returns": None,
+    }
 
 
 def _table(conn: sqlite3.Connection, name: str) -> dict[str, Any]:
@@ -134,14 +156,28 @@ def compose(conn: sqlite3.Connection, entity_name: str | None) -> dict[str, Any]
         "materialized_view": None,
         "tables": [_table(conn, "model_artifact"), *(_table(conn, k.junction) for k in KINDS.values())],
         "operations": [
-            _op("create_model", "Insert a model artifact and its junction rows.", [("id", "UUID | None", False)]
-                + [(k.ids_field, "list[UUID] | None", False) for k in KINDS.values()]),
+            _op(
+                "create_model",
+                "Insert a model artifact and its junction rows.",
+                [("id", "UUID | None", False)] + [(k.ids_field, "list[UUID] | None", False) for k in KINDS.values()],
+            ),
             _op("get_models", "Fetch model artifacts with the requested junction ids.", [("ids", "list[UUID]", True)]),
-            _op("search_models", "Search model ids by name or description (active only), ordered by name.",
-                [("search", "str | None", False), ("department_ids", "list[UUID] | None", False),
-                 ("provider_ids", "list[UUID] | None", False), ("limit_count", "int", False), ("offset_count", "int", False)]),
-            _op("update_model", "Replace the junction rows that are given (None = unchanged, [] = clear).",
-                [("id", "UUID", True)] + [(k.ids_field, "list[UUID] | None", False) for k in KINDS.values()]),
+            _op(
+                "search_models",
+                "Search model ids by name or description (active only), ordered by name.",
+                [
+                    ("search", "str | None", False),
+                    ("department_ids", "list[UUID] | None", False),
+                    ("provider_ids", "list[UUID] | None", False),
+                    ("limit_count", "int", False),
+                    ("offset_count", "int", False),
+                ],
+            ),
+            _op(
+                "update_model",
+                "Replace the junction rows that are given (None = unchanged, [] = clear).",
+                [("id", "UUID", True)] + [(k.ids_field, "list[UUID] | None", False) for k in KINDS.values()],
+            ),
             _op("delete_models", "Hard-delete model artifacts and their junction rows.", [("ids", "list[UUID]", True)]),
         ],
     }
@@ -156,10 +192,17 @@ def compose(conn: sqlite3.Connection, entity_name: str | None) -> dict[str, Any]
         },
         "tables": [_table(conn, "model_drafts_entry")],
         "operations": [
-            _op("create_model_draft", "Insert a draft row (a snapshot of the full form state).",
+            _op(
+                "create_model_draft",
+                "Insert a draft row (a snapshot of the full form state).",
                 [("version", "int", True), ("group_id", "UUID", True), ("session_id", "UUID", True)]
-                + [(f, "list[UUID] | None", False) for f in db.DRAFT_LIST_FIELDS]),
-            _op("search_model_drafts", "The profile's 20 newest active drafts, newest first.", [("profile_ids", "list[UUID]", True)]),
+                + [(f, "list[UUID] | None", False) for f in db.DRAFT_LIST_FIELDS],
+            ),
+            _op(
+                "search_model_drafts",
+                "The profile's 20 newest active drafts, newest first.",
+                [("profile_ids", "list[UUID]", True)],
+            ),
             _op("refresh_model_drafts", "Refresh the model_drafts_mv materialized view.", []),
         ],
     }
@@ -167,19 +210,34 @@ def compose(conn: sqlite3.Connection, entity_name: str | None) -> dict[str, Any]
     for kind in KINDS.values():
         ops = [
             _op(f"get_{kind.section}", f"Fetch {kind.section} by id.", [("ids", "list[UUID]", True)]),
-            _op(f"search_{kind.section}", f"Search {kind.section} (bounded, 20 by default).",
-                [("search", "str | None", False), ("exclude_ids", "list[UUID] | None", False), ("limit_count", "int", False)]),
+            _op(
+                f"search_{kind.section}",
+                f"Search {kind.section} (bounded, 20 by default).",
+                [
+                    ("search", "str | None", False),
+                    ("exclude_ids", "list[UUID] | None", False),
+                    ("limit_count", "int", False),
+                ],
+            ),
         ]
         if kind.section in ("names", "descriptions"):
-            ops.append(_op(f"create_{kind.section[:-1]}", f"Create a {kind.section[:-1]} resource from text.", [("value", "str", True)]))
-        resources.append({
-            "name": kind.section,
-            "type": "resource",
-            "description": RESOURCE_DESCRIPTIONS[kind.section],
-            "materialized_view": None,
-            "tables": [_table(conn, kind.table)],
-            "operations": ops,
-        })
+            ops.append(
+                _op(
+                    f"create_{kind.section[:-1]}",
+                    f"Create a {kind.section[:-1]} resource from text.",
+                    [("value", "str", True)],
+                )
+            )
+        resources.append(
+            {
+                "name": kind.section,
+                "type": "resource",
+                "description": RESOURCE_DESCRIPTIONS[kind.section],
+                "materialized_view": None,
+                "tables": [_table(conn, kind.table)],
+                "operations": ops,
+            }
+        )
     api_operations = []
     for name, method, path, description in API_OPERATIONS:
         params, returns = _request_params(method, path)

@@ -41,10 +41,12 @@ def compute_can_edit(
         return False
     if user_role not in ADMIN_ROLES:
         return False
-    if user_department_ids is not None and user_role != "superadmin" and model_department_ids:
-        if not {str(d) for d in model_department_ids} <= {str(d) for d in user_department_ids}:
-            return False
-    return True
+    return not (
+        user_department_ids is not None
+        and user_role != "superadmin"
+        and model_department_ids
+        and not {str(d) for d in model_department_ids} <= {str(d) for d in user_department_ids}
+    )
 
 
 def compute_disabled_reason(
@@ -88,9 +90,7 @@ def compute_can_create(user_role: str | None, department_ids: Sequence[str] | No
     """Create permission: admin role; a non-superadmin must belong to at least one department."""
     if user_role not in ADMIN_ROLES:
         return False
-    if user_role != "superadmin" and not department_ids:
-        return False
-    return True
+    return not (user_role != "superadmin" and not department_ids)
 
 
 def compute_can_draft(user_role: str | None) -> bool:

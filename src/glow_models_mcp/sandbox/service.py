@@ -131,7 +131,9 @@ class ModelService:
                 if artifact is None:
                     raise HTTPError(404, f"Model {model_id} not found")
                 if not has_access(profile.role, user_depts, artifact["links"]["departments"]):
-                    raise HTTPError(403, "You don't have access to this model. It may be restricted to other departments.")
+                    raise HTTPError(
+                        403, "You don't have access to this model. It may be restricted to other departments."
+                    )
                 agents = db.active_agent_count(conn, artifact["id"])
             draft = self._draft_row(conn, str(draft_id)) if draft_id is not None else None
 
@@ -147,12 +149,16 @@ class ModelService:
             for section in KINDS:
                 exclude = merged[section]
                 if section == "departments":
-                    sugg[section] = db.suggestions(conn, section, exclude=exclude, limit=SUGGESTION_LIMIT, only=user_depts)
+                    sugg[section] = db.suggestions(
+                        conn, section, exclude=exclude, limit=SUGGESTION_LIMIT, only=user_depts
+                    )
                 elif section == "flags":
                     rows = db.suggestions(conn, section, exclude=exclude, limit=FLAG_SUGGESTION_LIMIT)
                     sugg[section] = [f for f in rows if f.get("name") in MODEL_FLAG_NAMES]
                 elif section in ("names", "descriptions"):
-                    sugg[section] = db.suggestions(conn, section, exclude=exclude, limit=SUGGESTION_LIMIT, linked_to_models=True)
+                    sugg[section] = db.suggestions(
+                        conn, section, exclude=exclude, limit=SUGGESTION_LIMIT, linked_to_models=True
+                    )
                 else:
                     sugg[section] = db.suggestions(conn, section, exclude=exclude, limit=SUGGESTION_LIMIT)
 
@@ -211,15 +217,22 @@ class ModelService:
     def search(self, profile: Profile, req: SearchModelApiRequest) -> dict[str, Any]:
         page_size = req.page_size or DEFAULT_PAGE_SIZE
         page_offset = req.page_offset or 0
-        empty = {"actor_name": profile.name, "models": [], "provider_filter": None, "department_filter": None,
-                 "agent_filter": None, "total_count": 0}
+        empty = {
+            "actor_name": profile.name,
+            "models": [],
+            "provider_filter": None,
+            "department_filter": None,
+            "agent_filter": None,
+            "total_count": 0,
+        }
         with self.db.read() as conn:
             user_depts = db.department_ids(conn, profile.department_names)
             restrict: set[str] | None = None
             if req.filter_agent_ids:
                 ids = [str(a) for a in req.filter_agent_ids]
                 rows = conn.execute(
-                    f"SELECT DISTINCT model_id FROM agent_models_junction WHERE agent_id IN ({','.join('?' * len(ids))})", ids
+                    f"SELECT DISTINCT model_id FROM agent_models_junction WHERE agent_id IN ({','.join('?' * len(ids))})",
+                    ids,
                 ).fetchall()
                 restrict = {r[0] for r in rows}
                 if not restrict:
@@ -237,7 +250,11 @@ class ModelService:
             matches = [
                 m
                 for m in candidates
-                if (needle is None or needle in (m["name"] or "").casefold() or needle in (m["description"] or "").casefold())
+                if (
+                    needle is None
+                    or needle in (m["name"] or "").casefold()
+                    or needle in (m["description"] or "").casefold()
+                )
                 and (prov is None or prov & set(m["links"]["providers"]))
                 and (dept is None or dept & set(m["links"]["departments"]))
                 and (restrict is None or m["id"] in restrict)
@@ -250,40 +267,49 @@ class ModelService:
             for m in page:
                 dept_ids = list(m["links"]["departments"])
                 provider = providers.get(m["links"]["providers"][0]) if m["links"]["providers"] else None
-                models.append({
-                    "model_id": m["id"],
-                    "name": m["name"],
-                    "description": m["description"],
-                    "provider_id": provider["id"] if provider else None,
-                    "provider_name": provider["name"] if provider else None,
-                    "base_url": (provider["endpoint"] or "") if provider else None,
-                    "department_ids": dept_ids,
-                    "is_inactive": not m["active"],
-                    "active": m["active"],
-                    "image_model": None,
-                    # The list view passes no agent count (advisory; the write endpoints re-check).
-                    "can_edit": compute_can_edit(profile.role, dept_ids, 0, user_depts),
-                    "can_duplicate": compute_can_duplicate(profile.role),
-                    "can_delete": compute_can_delete(profile.role, dept_ids, 0),
-                    "updated_at": m["updated_at"],
-                })
+                models.append(
+                    {
+                        "model_id": m["id"],
+                        "name": m["name"],
+                        "description": m["description"],
+                        "provider_id": provider["id"] if provider else None,
+                        "provider_name": provider["name"] if provider else None,
+                        "base_url": (provider["endpoint"] or "") if provider else None,
+                        "department_ids": dept_ids,
+                        "is_inactive": not m["active"],
+                        "active": m["active"],
+                        "image_model": None,
+                        # The list view passes no agent count (advisory; the write endpoints re-check).
+                        "can_edit": compute_can_edit(profile.role, dept_ids, 0, user_depts),
+                        "can_duplicate": compute_can_duplicate(profile.role),
+                        "can_delete": compute_can_delete(profile.role, dept_ids, 0),
+                        "updated_at": m["updated_at"],
+                    }
+                )
 
             def facet(rows: list[dict[str, Any]], text: str | None, selected: list[uuid.UUID] | None) -> dict[str, Any]:
                 if text:
                     rows = [r for r in rows if text.casefold() in (r["name"] or "").casefold()]
                 return {
-                    "options": [{"id": r["id"], "name": r["name"], "count": 0, "hex_code": None, "value": None, "type": None}
-                                for r in rows[:FACET_LIMIT]],
+                    "options": [
+                        {"id": r["id"], "name": r["name"], "count": 0, "hex_code": None, "value": None, "type": None}
+                        for r in rows[:FACET_LIMIT]
+                    ],
                     "selected_ids": [str(s) for s in selected] if selected else None,
                     "search": text,
                 }
 
-            agents = [{"id": r["id"], "name": r["name"]} for r in conn.execute("SELECT id, name FROM agent_artifact ORDER BY name, rowid")]
+            agents = [
+                {"id": r["id"], "name": r["name"]}
+                for r in conn.execute("SELECT id, name FROM agent_artifact ORDER BY name, rowid")
+            ]
             return {
                 "actor_name": profile.name,
                 "models": models,
                 "provider_filter": facet(db.all_rows(conn, "providers"), req.provider_search, req.filter_provider_ids),
-                "department_filter": facet(db.all_rows(conn, "departments"), req.department_search, req.filter_department_ids),
+                "department_filter": facet(
+                    db.all_rows(conn, "departments"), req.department_search, req.filter_department_ids
+                ),
                 "agent_filter": facet(agents, req.agent_search, req.filter_agent_ids),
                 "total_count": len(matches),
             }
@@ -291,21 +317,33 @@ class ModelService:
     def _catalog(self, conn: sqlite3.Connection, *, active_only: bool) -> list[dict[str, Any]]:
         """Every model with its name, description and links, ordered by name."""
         rows = conn.execute("SELECT * FROM model_artifact" + (" WHERE active = 1" if active_only else "")).fetchall()
-        names = dict(conn.execute(
-            "SELECT j.model_id, n.name FROM model_names_junction j JOIN names_resource n ON n.id = j.name_id WHERE j.position = 0"
-        ).fetchall())
-        descriptions = dict(conn.execute(
-            "SELECT j.model_id, d.description FROM model_descriptions_junction j "
-            "JOIN descriptions_resource d ON d.id = j.description_id WHERE j.position = 0"
-        ).fetchall())
+        names = dict(
+            conn.execute(
+                "SELECT j.model_id, n.name FROM model_names_junction j JOIN names_resource n ON n.id = j.name_id WHERE j.position = 0"
+            ).fetchall()
+        )
+        descriptions = dict(
+            conn.execute(
+                "SELECT j.model_id, d.description FROM model_descriptions_junction j "
+                "JOIN descriptions_resource d ON d.id = j.description_id WHERE j.position = 0"
+            ).fetchall()
+        )
         links: dict[str, dict[str, list[str]]] = {r["id"]: {s: [] for s in KINDS} for r in rows}
         for kind in KINDS.values():
-            for mid, rid in conn.execute(f"SELECT model_id, {kind.column} FROM {kind.junction} ORDER BY model_id, position"):
+            for mid, rid in conn.execute(
+                f"SELECT model_id, {kind.column} FROM {kind.junction} ORDER BY model_id, position"
+            ):
                 if mid in links:
                     links[mid][kind.section].append(rid)
         out = [
-            {"id": r["id"], "active": bool(r["active"]), "updated_at": r["updated_at"], "name": names.get(r["id"]),
-             "description": descriptions.get(r["id"]), "links": links[r["id"]]}
+            {
+                "id": r["id"],
+                "active": bool(r["active"]),
+                "updated_at": r["updated_at"],
+                "name": names.get(r["id"]),
+                "description": descriptions.get(r["id"]),
+                "links": links[r["id"]],
+            }
             for r in rows
         ]
         out.sort(key=lambda m: ((m["name"] or "").casefold(), m["name"] or "", m["id"]))
@@ -315,7 +353,9 @@ class ModelService:
     # create / update
     # ------------------------------------------------------------------------------------
 
-    def _resolve(self, conn: sqlite3.Connection, item: CreateModelItem | UpdateModelItem, *, is_create: bool) -> tuple[list[dict[str, str]], list[str] | None]:
+    def _resolve(
+        self, conn: sqlite3.Connection, item: CreateModelItem | UpdateModelItem, *, is_create: bool
+    ) -> tuple[list[dict[str, str]], list[str] | None]:
         """Field errors of one item, and its department ids (names resolved)."""
         errors: list[dict[str, str]] = []
         department_ids = _ids(item.department_ids)
@@ -335,20 +375,31 @@ class ModelService:
             errors.append({"field": "name", "message": "Name is required"})
         return errors, department_ids
 
-    def _validate_batch(self, conn: sqlite3.Connection, items: list[Any], *, is_create: bool) -> tuple[list[dict[str, Any]], bool, list[list[str] | None]]:
+    def _validate_batch(
+        self, conn: sqlite3.Connection, items: list[Any], *, is_create: bool
+    ) -> tuple[list[dict[str, Any]], bool, list[list[str] | None]]:
         results, failed, departments = [], False, []
         for idx, item in enumerate(items):
             errors, dept_ids = self._resolve(conn, item, is_create=is_create)
             departments.append(dept_ids)
             if errors:
                 failed = True
-                results.append({"success": False, "model_id": None, "message": f"Item {idx}: Validation errors", "errors": errors})
+                results.append(
+                    {"success": False, "model_id": None, "message": f"Item {idx}: Validation errors", "errors": errors}
+                )
             else:
                 results.append({"success": True, "model_id": None, "message": "Validated", "errors": None})
         return results, failed, departments
 
     @staticmethod
-    def _write_links(conn: sqlite3.Connection, model_id: str, item: Any, department_ids: list[str] | None, *, replace_only_given: bool) -> None:
+    def _write_links(
+        conn: sqlite3.Connection,
+        model_id: str,
+        item: Any,
+        department_ids: list[str] | None,
+        *,
+        replace_only_given: bool,
+    ) -> None:
         name_id = _s(item.name_id)
         if name_id is None and item.name is not None:
             name_id = db.insert_text_resource(conn, "names", item.name)
@@ -361,10 +412,7 @@ class ModelService:
             "departments": department_ids,
         }
         for section in db.WRITE_ORDER:
-            if section in values:
-                ids = values[section]
-            else:
-                ids = _ids(getattr(item, KINDS[section].ids_field))
+            ids = values[section] if section in values else _ids(getattr(item, KINDS[section].ids_field))
             if ids is None:
                 if replace_only_given:
                     continue
@@ -382,11 +430,13 @@ class ModelService:
             results = []
             # Written one by one, each in its own transaction, as upstream: a database error on
             # item k leaves items 0..k-1 written.
-            for item, dept_ids in zip(items, departments):
+            for item, dept_ids in zip(items, departments, strict=False):
                 with self.db.transaction() as tx:
                     mid = db.insert_model(tx, _s(item.id))
                     self._write_links(tx, mid, item, dept_ids, replace_only_given=False)
-                results.append({"success": True, "model_id": mid, "message": "Model created successfully", "errors": None})
+                results.append(
+                    {"success": True, "model_id": mid, "message": "Model created successfully", "errors": None}
+                )
             return {"results": results}
 
     def update(self, profile: Profile, items: list[UpdateModelItem]) -> dict[str, Any]:
@@ -403,12 +453,14 @@ class ModelService:
             if failed:
                 return {"results": validated}
             results = []
-            for item, dept_ids in zip(items, departments):
+            for item, dept_ids in zip(items, departments, strict=False):
                 mid = str(item.model_id)
                 with self.db.transaction() as tx:
                     self._write_links(tx, mid, item, dept_ids, replace_only_given=True)
                     tx.execute("UPDATE model_artifact SET updated_at = ? WHERE id = ?", (db.now_iso(), mid))
-                results.append({"success": True, "model_id": mid, "message": "Model updated successfully", "errors": None})
+                results.append(
+                    {"success": True, "model_id": mid, "message": "Model updated successfully", "errors": None}
+                )
             return {"results": results}
 
     # ------------------------------------------------------------------------------------
@@ -449,7 +501,12 @@ class ModelService:
             with self.db.transaction() as tx:
                 for mid in ids:
                     tx.execute("DELETE FROM model_artifact WHERE id = ?", (mid,))
-        return {"results": [{"success": True, "model_id": mid, "message": f"Model '{names[mid]}' deleted successfully"} for mid in ids]}
+        return {
+            "results": [
+                {"success": True, "model_id": mid, "message": f"Model '{names[mid]}' deleted successfully"}
+                for mid in ids
+            ]
+        }
 
     # ------------------------------------------------------------------------------------
     # drafts
@@ -472,9 +529,21 @@ class ModelService:
             description_id = _s(req.description_id)
             if description_id is None and req.description is not None:
                 description_id = db.insert_text_resource(conn, "descriptions", req.description)
-            lists = {f: _ids(getattr(req, f)) or [] for f in (
-                "flag_ids", "department_ids", "modality_ids", "pricing_ids", "provider_ids", "quality_ids",
-                "reasoning_level_ids", "temperature_level_ids", "value_ids", "voice_ids")}
+            lists = {
+                f: _ids(getattr(req, f)) or []
+                for f in (
+                    "flag_ids",
+                    "department_ids",
+                    "modality_ids",
+                    "pricing_ids",
+                    "provider_ids",
+                    "quality_ids",
+                    "reasoning_level_ids",
+                    "temperature_level_ids",
+                    "value_ids",
+                    "voice_ids",
+                )
+            }
             row = {
                 **lists,
                 "name_ids": [name_id] if name_id else [],
@@ -482,11 +551,33 @@ class ModelService:
                 "profile_ids": [str(profile.profile_id)],
             }
             draft_id = str(uuid.uuid4())
-            cols = ["id", "version", "created_at", "generated", "mcp", "active", "group_id", "session_id", "input_draft_id",
-                    *db.DRAFT_LIST_FIELDS]
-            vals = [draft_id, new_version, db.now_iso(), 0, int(mcp), 1, str(profile.group_id), str(profile.session_id),
-                    _s(req.input_draft_id), *(json.dumps(row[f]) for f in db.DRAFT_LIST_FIELDS)]
-            conn.execute(f"INSERT INTO model_drafts_entry ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", vals)
+            cols = [
+                "id",
+                "version",
+                "created_at",
+                "generated",
+                "mcp",
+                "active",
+                "group_id",
+                "session_id",
+                "input_draft_id",
+                *db.DRAFT_LIST_FIELDS,
+            ]
+            vals = [
+                draft_id,
+                new_version,
+                db.now_iso(),
+                0,
+                int(mcp),
+                1,
+                str(profile.group_id),
+                str(profile.session_id),
+                _s(req.input_draft_id),
+                *(json.dumps(row[f]) for f in db.DRAFT_LIST_FIELDS),
+            ]
+            conn.execute(
+                f"INSERT INTO model_drafts_entry ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", vals
+            )
         return {
             "success": True,
             "draft_id": draft_id,
@@ -501,20 +592,22 @@ class ModelService:
                 "SELECT * FROM model_drafts_entry WHERE active = 1 AND profile_ids LIKE ? ORDER BY created_at DESC, seq DESC LIMIT ?",
                 (f'%"{profile.profile_id}"%', DRAFTS_LIMIT),
             ).fetchall()
-        return {"entries": [
-            {
-                "id": r["id"],
-                "version": r["version"],
-                "created_at": r["created_at"],
-                "generated": bool(r["generated"]),
-                "mcp": bool(r["mcp"]),
-                "active": bool(r["active"]),
-                "group_id": r["group_id"],
-                "session_id": r["session_id"],
-                **{f: json.loads(r[f]) for f in db.DRAFT_LIST_FIELDS},
-            }
-            for r in rows
-        ]}
+        return {
+            "entries": [
+                {
+                    "id": r["id"],
+                    "version": r["version"],
+                    "created_at": r["created_at"],
+                    "generated": bool(r["generated"]),
+                    "mcp": bool(r["mcp"]),
+                    "active": bool(r["active"]),
+                    "group_id": r["group_id"],
+                    "session_id": r["session_id"],
+                    **{f: json.loads(r[f]) for f in db.DRAFT_LIST_FIELDS},
+                }
+                for r in rows
+            ]
+        }
 
     # ------------------------------------------------------------------------------------
     # export / uploads
@@ -530,8 +623,14 @@ class ModelService:
                     return {"upload_id": ZERO_UUID, "file_name": "", "row_count": 0}
                 models = catalog
             label = {
-                "departments": "name", "values": "value", "providers": "name", "modalities": "modality",
-                "temperature_levels": "temperature", "reasoning_levels": "reasoning_level", "qualities": "quality", "voices": "voice",
+                "departments": "name",
+                "values": "value",
+                "providers": "name",
+                "modalities": "modality",
+                "temperature_levels": "temperature",
+                "reasoning_levels": "reasoning_level",
+                "qualities": "quality",
+                "voices": "voice",
             }
             lookup = {s: {r["id"]: r[col] for r in db.all_rows(conn, s)} for s, col in label.items()}
             out = io.StringIO()
@@ -546,11 +645,22 @@ class ModelService:
                 return str(lookup[section].get(ids[0], "")) if ids else ""
 
             for m in models:
-                writer.writerow([
-                    m["id"], m["name"] or "", m["description"] or "", "Yes" if m["active"] else "No",
-                    many(m, "departments"), one(m, "values"), one(m, "providers"), many(m, "modalities"),
-                    many(m, "temperature_levels"), many(m, "reasoning_levels"), many(m, "qualities"), many(m, "voices"),
-                ])
+                writer.writerow(
+                    [
+                        m["id"],
+                        m["name"] or "",
+                        m["description"] or "",
+                        "Yes" if m["active"] else "No",
+                        many(m, "departments"),
+                        one(m, "values"),
+                        one(m, "providers"),
+                        many(m, "modalities"),
+                        many(m, "temperature_levels"),
+                        many(m, "reasoning_levels"),
+                        many(m, "qualities"),
+                        many(m, "voices"),
+                    ]
+                )
             upload_id = str(uuid.uuid4())
             file_name = f"models_export_{datetime.now().strftime('%Y-%m-%d_%H%M%S')}.csv"
             with self.db.transaction() as tx:
@@ -563,7 +673,9 @@ class ModelService:
     def upload(self, upload_id: uuid.UUID) -> tuple[str, str, str] | None:
         """``(file_name, mime_type, content)`` of an upload, or ``None``."""
         with self.db.read() as conn:
-            row = conn.execute("SELECT file_name, mime_type, content FROM uploads_entry WHERE id = ?", (str(upload_id),)).fetchone()
+            row = conn.execute(
+                "SELECT file_name, mime_type, content FROM uploads_entry WHERE id = ?", (str(upload_id),)
+            ).fetchone()
         return None if row is None else (row["file_name"], row["mime_type"], row["content"])
 
     # ------------------------------------------------------------------------------------

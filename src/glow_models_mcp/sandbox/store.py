@@ -24,12 +24,12 @@ import sqlite3
 import struct
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
-from typing import Any, Callable
+from typing import Any
 
 from .errors import DatabaseError
 
@@ -93,7 +93,12 @@ KINDS: dict[str, Kind] = {
             "description TEXT NOT NULL",
             lambda r: {"id": r["id"], "name": r["description"], "description": r["description"]},
         ),
-        Kind("values", "value_id", "value TEXT NOT NULL", lambda r: {"id": r["id"], "name": r["value"], "value": r["value"]}),
+        Kind(
+            "values",
+            "value_id",
+            "value TEXT NOT NULL",
+            lambda r: {"id": r["id"], "name": r["value"], "value": r["value"]},
+        ),
         Kind(
             "providers",
             "provider_id",
@@ -131,7 +136,12 @@ KINDS: dict[str, Kind] = {
             "modalities",
             "modality_id",
             "modality TEXT NOT NULL, is_input INTEGER NOT NULL",
-            lambda r: {"id": r["id"], "name": r["modality"], "modality": r["modality"], "is_input": bool(r["is_input"])},
+            lambda r: {
+                "id": r["id"],
+                "name": r["modality"],
+                "modality": r["modality"],
+                "is_input": bool(r["is_input"]),
+            },
         ),
         Kind(
             "temperature_levels",
@@ -160,8 +170,18 @@ KINDS: dict[str, Kind] = {
             "reasoning_level TEXT NOT NULL",
             lambda r: {"id": r["id"], "name": r["reasoning_level"], "reasoning_level": r["reasoning_level"]},
         ),
-        Kind("qualities", "quality_id", "quality TEXT NOT NULL", lambda r: {"id": r["id"], "name": r["quality"], "quality": r["quality"]}),
-        Kind("voices", "voice_id", "voice TEXT NOT NULL", lambda r: {"id": r["id"], "name": r["voice"], "voice": r["voice"]}),
+        Kind(
+            "qualities",
+            "quality_id",
+            "quality TEXT NOT NULL",
+            lambda r: {"id": r["id"], "name": r["quality"], "quality": r["quality"]},
+        ),
+        Kind(
+            "voices",
+            "voice_id",
+            "voice TEXT NOT NULL",
+            lambda r: {"id": r["id"], "name": r["voice"], "voice": r["voice"]},
+        ),
     )
 }
 
@@ -319,7 +339,10 @@ class Database:
     def set_active(self, model_id: str, active: bool) -> None:
         """Mark a model active or inactive (no API operation does this)."""
         with self.transaction() as conn:
-            conn.execute("UPDATE model_artifact SET active = ?, updated_at = ? WHERE id = ?", (int(active), now_iso(), str(model_id)))
+            conn.execute(
+                "UPDATE model_artifact SET active = ?, updated_at = ? WHERE id = ?",
+                (int(active), now_iso(), str(model_id)),
+            )
 
     def add_agent(self, name: str, model_ids: Sequence[str], *, active: bool = True) -> str:
         """Create an agent that uses ``model_ids`` (agents are not part of the Models API)."""
@@ -359,8 +382,13 @@ def load_model(conn: sqlite3.Connection, model_id: str) -> dict[str, Any] | None
     row = model_row(conn, model_id)
     if row is None:
         return None
-    return {"id": row["id"], "active": bool(row["active"]), "created_at": row["created_at"],
-            "updated_at": row["updated_at"], "links": model_links(conn, model_id)}
+    return {
+        "id": row["id"],
+        "active": bool(row["active"]),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "links": model_links(conn, model_id),
+    }
 
 
 def resources(conn: sqlite3.Connection, section: str, ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -419,7 +447,9 @@ def department_ids(conn: sqlite3.Connection, names: Sequence[str] | None) -> lis
         return [r[0] for r in conn.execute("SELECT id FROM departments_resource ORDER BY name, rowid")]
     out = []
     for name in names:
-        row = conn.execute("SELECT id FROM departments_resource WHERE name = ? ORDER BY rowid LIMIT 1", (name,)).fetchone()
+        row = conn.execute(
+            "SELECT id FROM departments_resource WHERE name = ? ORDER BY rowid LIMIT 1", (name,)
+        ).fetchone()
         if row is not None:
             out.append(row[0])
     return out
@@ -476,7 +506,10 @@ def insert_model(conn: sqlite3.Connection, model_id: str | None, *, active: bool
     if model_row(conn, mid) is not None:
         raise DatabaseError('duplicate key value violates unique constraint "model_artifact_pkey"')
     ts = now_iso()
-    conn.execute("INSERT INTO model_artifact (id, active, created_at, updated_at) VALUES (?, ?, ?, ?)", (mid, int(active), ts, ts))
+    conn.execute(
+        "INSERT INTO model_artifact (id, active, created_at, updated_at) VALUES (?, ?, ?, ?)",
+        (mid, int(active), ts, ts),
+    )
     return mid
 
 
@@ -514,19 +547,41 @@ def _seed(conn: sqlite3.Connection, catalog: dict[str, Any]) -> None:
         return rid
 
     for p in catalog["providers"]:
-        insert("providers", p["name"], name=p["name"], description=p.get("description"), endpoint="", active=int(p.get("active_flag", True)))
+        insert(
+            "providers",
+            p["name"],
+            name=p["name"],
+            description=p.get("description"),
+            endpoint="",
+            active=int(p.get("active_flag", True)),
+        )
     for d in catalog["departments"]:
         insert("departments", d["name"], name=d["name"], description=d.get("description"), setup=d.get("setup"))
     for f in catalog["model_flags"]:
-        insert("flags", f"{f['name']}|{f['value']}", name=f["name"], description=f.get("description"), type=f.get("type"),
-               icon=f.get("icon"), value=int(bool(f["value"])), generated=0)
+        insert(
+            "flags",
+            f"{f['name']}|{f['value']}",
+            name=f["name"],
+            description=f.get("description"),
+            type=f.get("type"),
+            icon=f.get("icon"),
+            value=int(bool(f["value"])),
+            generated=0,
+        )
     for m in catalog["modalities"]:
         insert("modalities", f"{m['modality']}|{m['is_input']}", modality=m["modality"], is_input=int(m["is_input"]))
     for t in catalog["temperature_levels"]:
         insert("temperature_levels", f"{t['temperature']:.2f}", temperature=float32(t["temperature"]))
     for p in catalog["pricing"]:
-        insert("pricing", _pricing_key(p), pricing_type=p["pricing_type"], price=p["price"], unit_name=p["unit_name"],
-               unit_category=p["unit_category"], unit_value=p["unit_value"])
+        insert(
+            "pricing",
+            _pricing_key(p),
+            pricing_type=p["pricing_type"],
+            price=p["price"],
+            unit_name=p["unit_name"],
+            unit_category=p["unit_category"],
+            unit_value=p["unit_value"],
+        )
     for r in catalog["reasoning_levels"]:
         insert("reasoning_levels", r["reasoning_level"], reasoning_level=r["reasoning_level"])
     for q in catalog["qualities"]:
@@ -537,10 +592,14 @@ def _seed(conn: sqlite3.Connection, catalog: dict[str, Any]) -> None:
     for m in catalog["models"]:
         name = m["name"]
         mid = seed_id("model", name)
-        conn.execute("INSERT INTO model_artifact (id, active, created_at, updated_at) VALUES (?, 1, ?, ?)", (mid, ts, ts))
+        conn.execute(
+            "INSERT INTO model_artifact (id, active, created_at, updated_at) VALUES (?, 1, ?, ?)", (mid, ts, ts)
+        )
         links = {
             "names": [insert("names", name, name=name)],
-            "descriptions": [insert("descriptions", name, description=m["description"])] if m.get("description") else [],
+            "descriptions": [insert("descriptions", name, description=m["description"])]
+            if m.get("description")
+            else [],
             "values": [insert("values", name, value=name)],
             "providers": [seed_id("providers", m["provider"])],
             "flags": [seed_id("flags", f"{k}|{v}") for k, v in m.get("flags", {}).items()],

@@ -138,7 +138,15 @@ def parse_body(raw: bytes, content_type: str | None) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise RequestValidationError(
-            [{"type": "json_invalid", "loc": ["body", exc.pos], "msg": "JSON decode error", "input": {}, "ctx": {"error": exc.msg}}]
+            [
+                {
+                    "type": "json_invalid",
+                    "loc": ["body", exc.pos],
+                    "msg": "JSON decode error",
+                    "input": {},
+                    "ctx": {"error": exc.msg},
+                }
+            ]
         ) from exc
     except Exception as exc:  # undecodable bytes: FastAPI's generic parse failure
         raise HTTPError(400, "There was an error parsing the body") from exc
