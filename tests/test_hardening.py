@@ -16,7 +16,8 @@ from conftest import clean_env, server_command
 from mcp import Client
 
 from glow_models_mcp.cli import build_parser
-from glow_models_mcp.server import build_server, check_http_exposure
+from glow_models_mcp.http_app import check_http_exposure
+from glow_models_mcp.server import build_server
 from glow_models_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio

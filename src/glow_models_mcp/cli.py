@@ -33,7 +33,7 @@ def _serve_options(parser: argparse.ArgumentParser, *, on_subcommand: bool = Fal
             kw["default"] = argparse.SUPPRESS
             _add(*names, **kw)
 
-        g.add_argument = add  # type: ignore[method-assign]
+        g.add_argument = add  # type: ignore[method-assign,assignment]
     g.add_argument(
         "--transport", choices=["stdio", "sse", "http"], help="stdio (default), sse, or http (streamable HTTP)"
     )
@@ -121,17 +121,13 @@ def _die(message: str, code: int) -> None:
     raise SystemExit(code)
 
 
-def _secrets(settings: Any) -> list[str]:
-    return [v.get_secret_value() for v in (settings.api_key, settings.token, settings.http_token) if v is not None]
-
-
 def serve(settings: Any) -> int:
     """Run the server until the client disconnects (stdio EOF) or SIGINT/SIGTERM."""
     import anyio
 
     from .logs import configure_logging
 
-    configure_logging(settings.log_level, json_lines=settings.log_json, secrets=_secrets(settings))
+    configure_logging(settings.log_level, json_lines=settings.log_json, secrets=settings.secret_values())
     from .tools import select_tools
 
     try:  # before anything starts: an unknown tool name stops the server at once
@@ -153,7 +149,8 @@ def serve(settings: Any) -> int:
             EXIT_CONFIG,
         )
     try:
-        from .server import build_server, serve_http
+        from .http_app import serve_http
+        from .server import build_server
 
         try:
             server = build_server(settings)

@@ -31,7 +31,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from . import __version__
-from .settings import LOOPBACK_HOSTS, Settings
+from .settings import LOOPBACK_HOSTS, REDACTED, Settings, redact_url
 
 EXIT_OK, EXIT_FAIL = 0, 1
 
@@ -65,12 +65,7 @@ def run_doctor(settings: Settings, *, out: TextIO | None = None) -> int:
         0 when all checks pass, 1 otherwise.
     """
     out = out if out is not None else sys.stdout
-    secrets = [
-        v.get_secret_value()
-        for v in (settings.api_key, settings.token, settings.http_token)
-        if v is not None and len(v.get_secret_value()) >= 4
-    ]
-    printer = _Printer(out, secrets)
+    printer = _Printer(out, settings.secret_values())
     printer.line(f"glow-models-mcp {__version__} doctor")
 
     sandbox = None
@@ -303,7 +298,7 @@ def _check_server_options(settings: Settings) -> Check:
         )
     transport = {"stdio": "stdio", "sse": "SSE", "http": "streamable HTTP"}[settings.transport]
     if settings.transport != "stdio":
-        from .server import check_http_exposure
+        from .http_app import check_http_exposure
 
         try:
             check_http_exposure(settings)
@@ -387,20 +382,20 @@ def _check_credentials(settings: Settings, probe: _Probe) -> Check:
     import anyio
 
     from . import schemas as s
-    from .upstream import (
+    from .exceptions import (
         ConfigurationError,
-        GlowClient,
         UpstreamHTTPError,
         UpstreamResponseError,
         UpstreamUnavailable,
         detail_text,
     )
+    from .upstream import SEARCH, GlowClient
 
     label = "credentials"
 
     async def call() -> s.ListModelApiResponse:
         async with GlowClient(settings) as client:
-            return await client.search_models(s.SearchModelApiRequest(page_size=1))
+            return (await client.request(SEARCH, s.SearchModelApiRequest(page_size=1)))[1]
 
     try:
         result = anyio.run(call)
@@ -491,8 +486,6 @@ def _start_sandbox(settings: Settings) -> tuple[Settings, Any, str]:
 
 
 def _display_url(url: str) -> str:
-    from .upstream import redact_url
-
     try:
         return redact_url(url)
     except ValueError:
@@ -513,7 +506,7 @@ class _Printer:
 
     def line(self, text: str) -> None:
         for secret in self.secrets:
-            text = text.replace(secret, "**********")
+            text = text.replace(secret, REDACTED)
         try:
             self.out.write(text + "\n")
         except UnicodeEncodeError:

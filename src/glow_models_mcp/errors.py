@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pydantic
 
-from .upstream import (
+from .exceptions import (
     ConfigurationError,
     GlowError,
     UpstreamHTTPError,

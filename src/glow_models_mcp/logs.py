@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Iterable
 
-REDACTED = "**********"
+from .settings import MIN_SCRUBBED_SECRET, REDACTED
 
 
 class RedactSecrets(logging.Filter):
@@ -20,7 +20,7 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self._secrets = sorted({s for s in secrets if s and len(s) >= MIN_SCRUBBED_SECRET}, key=len, reverse=True)
 
     def _clean(self, text: str) -> str:
         for secret in self._secrets:

@@ -23,11 +23,12 @@ from mcp.types import Completion, CompletionArgument, CompletionContext, PromptR
 
 from . import schemas as s
 from .errors import render_error
+from .exceptions import ConfigurationError, GlowError
 from .tools import compact_json, dump_result
-from .upstream import OPERATIONS, ZERO_UUID, ConfigurationError, GlowError
+from .upstream import DOCS, SEARCH, ZERO_UUID
 
 if TYPE_CHECKING:
-    from .server import AppState
+    from .state import AppState
 
 DOCS_URI = "glow://models/docs"
 DOCS_TEMPLATE = "glow://models/{model_id}/docs"
@@ -45,7 +46,7 @@ def _uuid(value: str, what: str) -> UUID:
 
 async def _docs(state: AppState, resource: str, entity_id: UUID | None) -> str:
     try:
-        _, docs = await state.client.request(OPERATIONS["docs"], s.DocsApiRequest(entity_id=entity_id))
+        _, docs = await state.client.request(DOCS, s.DocsApiRequest(entity_id=entity_id))
     except (GlowError, ConfigurationError) as exc:
         raise ResourceError(render_error(resource, exc, state.display_url)) from None
     return compact_json(dump_result(docs))
@@ -112,7 +113,7 @@ async def complete_model_id(state: AppState, partial: str) -> Completion:
     by_id = bool(partial) and bool(_HEX.match(partial))
     request = s.SearchModelApiRequest(search=None if by_id else (partial or None), page_size=100)
     try:
-        _, page = await state.client.request(OPERATIONS["search"], request)
+        _, page = await state.client.request(SEARCH, request)
     except (GlowError, ConfigurationError):
         return Completion(values=[], total=0, has_more=False)
     ids = [str(m.model_id) for m in page.models or [] if m.model_id is not None]

@@ -1,27 +1,24 @@
-"""Assemble the MCP server: ``build_server(settings) -> MCPServer`` and the HTTP/SSE ASGI apps.
+"""Assemble the MCP server: ``build_server(settings) -> GlowServer``.
 
-The server holds one :class:`AppState`; its lifespan opens the shared
+The server holds one :class:`~glow_models_mcp.state.AppState`; its lifespan opens the shared
 :class:`~glow_models_mcp.upstream.GlowClient` (one pooled ``httpx2.AsyncClient``) and closes it on
-shutdown. Tools, resources and prompts read the client from that state.
+shutdown. Tools, resources and prompts read the client from that state. The HTTP and SSE apps are
+built in :mod:`.http_app`, stdio is served by :mod:`.stdio`.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.transport_security import TransportSecuritySettings
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .resources import register_prompts, register_resources
 from .settings import Settings
+from .state import AppState
 from .tools import build_tool, select_tools
-from .upstream import ConfigurationError, GlowClient, redact_url
 
 INSTRUCTIONS = (
     "Manage the AI-model catalog of a Glow instance. Find models with search_models; read one with "
@@ -30,50 +27,6 @@ INSTRUCTIONS = (
     "departments) with the ids the write tools take. create_models and update_models are all-or-nothing "
     "batches; delete_models is permanent."
 )
-
-
-class AppState:
-    """Shared state of one server: settings and the upstream client.
-
-    ``client`` is opened by the server's lifespan (entered once per stdio process or HTTP app, once
-    per in-memory client connection; nested entries share one client) and closed when the last
-    entry exits.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.display_url = redact_url(settings.instance_url) if settings.instance_url else "(no GLOW_INSTANCE_URL)"
-        self._client: GlowClient | None = None
-        self._users = 0
-
-    @property
-    def client(self) -> GlowClient:
-        """The open upstream client.
-
-        Raises:
-            ConfigurationError: when no lifespan has opened it (e.g. a tool called outside a server run).
-        """
-        if self._client is None:
-            raise ConfigurationError("the upstream client is not open (server lifespan not running)")
-        return self._client
-
-    @asynccontextmanager
-    async def open(self) -> AsyncIterator[AppState]:
-        """Open the upstream client for the duration of the block (reference-counted)."""
-        if self._users == 0:
-            self._client = GlowClient(self.settings)
-            await self._client.__aenter__()
-        self._users += 1
-        try:
-            yield self
-        finally:
-            self._users -= 1
-            if self._users == 0 and self._client is not None:
-                client, self._client = self._client, None
-                await client.aclose()
-
-    def __repr__(self) -> str:
-        return f"AppState(instance={self.display_url!r})"
 
 
 @contextmanager
@@ -93,14 +46,22 @@ def _sdk_logging_setup_skipped() -> Iterator[None]:
     if original is None or not logging.getLogger().handlers:
         yield
         return
-    sdk_server.configure_logging = lambda *args, **kwargs: None  # type: ignore[assignment]
+    sdk_server.configure_logging = lambda *args, **kwargs: None
     try:
         yield
     finally:
         sdk_server.configure_logging = original
 
 
-def build_server(settings: Settings) -> MCPServer[AppState]:
+class GlowServer(MCPServer[AppState]):
+    """The ``MCPServer`` of this package, with its :class:`AppState` as ``state``."""
+
+    def __init__(self, state: AppState, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state = state
+
+
+def build_server(settings: Settings) -> GlowServer:
     """Build the MCP server for ``settings``: the selected tools, resources, templates, prompts.
 
     Raises:
@@ -116,8 +77,9 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
 
     tools = [build_tool(spec, state) for spec in specs]
     with _sdk_logging_setup_skipped():
-        server: MCPServer[AppState] = MCPServer(
-            "glow-models-mcp",
+        server = GlowServer(
+            state,
+            name="glow-models-mcp",
             title="Glow Models",
             description="Manage the AI-model catalog of a Glow instance.",
             instructions=INSTRUCTIONS,
@@ -128,255 +90,4 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         )
     register_resources(server, state)
     register_prompts(server, read_only=settings.read_only or "create_models" not in {sp.name for sp in specs})
-    server.state = state  # type: ignore[attr-defined]  # for tests and the CLI
     return server
-
-
-# ------------------------------------------------------------------------------------------------
-# HTTP transports
-# ------------------------------------------------------------------------------------------------
-
-_LOOPBACK_HOSTS = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
-_LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
-
-
-def transport_security(settings: Settings) -> TransportSecuritySettings:
-    """DNS-rebinding protection for every bind: a foreign ``Host`` gets 421, a foreign ``Origin`` 403.
-
-    Loopback binds allow the loopback names (with or without a port) plus any configured extras;
-    other binds allow exactly ``GLOW_MCP_ALLOWED_HOSTS`` / ``GLOW_MCP_ALLOWED_ORIGINS``.
-    """
-    hosts = list(settings.allowed_hosts)
-    origins = list(settings.allowed_origins)
-    if settings.is_loopback:
-        hosts += _LOOPBACK_HOSTS
-        origins += _LOOPBACK_ORIGINS
-    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
-
-
-class BearerTokenMiddleware:
-    """ASGI middleware: every HTTP request must carry ``Authorization: Bearer <token>`` (the scheme
-    in any case, as RFC 9110 allows).
-
-    The comparison runs in constant time (:func:`hmac.compare_digest`). A missing or wrong token
-    gets 401 with ``WWW-Authenticate: Bearer``; the token is never logged.
-    """
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self._expected = token.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = b""
-        for name, value in scope.get("headers", []):
-            if name == b"authorization":
-                given = value
-                break
-        scheme, _, credentials = given.strip().partition(b" ")
-        # The scheme is case-insensitive (RFC 9110); the token is compared in constant time.
-        ok = hmac.compare_digest(credentials.strip(), self._expected) and scheme.lower() == b"bearer"
-        if not ok:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 401,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"www-authenticate", b'Bearer realm="glow-models-mcp"'),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": b'{"error":"missing or invalid bearer token"}'})
-            return
-        await self.app(scope, receive, send)
-
-
-class InFlight:
-    """The HTTP requests being handled, so that a shutdown can cancel them (and their upstream calls)."""
-
-    def __init__(self) -> None:
-        self.scopes: set[anyio.CancelScope] = set()
-        self.shutting_down = False
-
-    def cancel_all(self) -> None:
-        """Cancel every request in flight; each is answered 503 (or its stream is ended)."""
-        self.shutting_down = True
-        for scope in list(self.scopes):
-            scope.cancel()
-
-
-_SHUTTING_DOWN = b'{"error":"the MCP server is shutting down; retry against a running instance"}'
-
-
-class CancelOnDisconnect:
-    """ASGI middleware: cancel a request's handling, and with it the upstream call, when the HTTP
-    client goes away before its answer is sent or when the server shuts down.
-
-    In stateless JSON-response mode the SDK never listens for ``http.disconnect``, so a client
-    that closes its request (how a 2026-07-28 client cancels a call over HTTP) would otherwise
-    leave the upstream request running until its own timeout, and uvicorn's shutdown would wait
-    for it, then kill it with a traceback and a 500. Once the request body has been read, this
-    middleware owns ``receive``: it watches for the disconnect and hands the app a
-    ``http.disconnect`` when it happens. A request cancelled by :meth:`InFlight.cancel_all` is
-    answered 503 (or, if its response had started, its body is ended).
-    """
-
-    def __init__(self, app: ASGIApp, in_flight: InFlight | None = None) -> None:
-        self.app = app
-        self.in_flight = in_flight or InFlight()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        body_read = anyio.Event()
-        disconnected = anyio.Event()
-        started = answered = False
-
-        async def app_receive() -> Message:
-            if body_read.is_set():
-                await disconnected.wait()
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                disconnected.set()
-            elif not message.get("more_body", False):
-                body_read.set()
-            return message
-
-        async def app_send(message: Message) -> None:
-            nonlocal started, answered
-            if message["type"] == "http.response.start":
-                started = True
-            elif message["type"] == "http.response.body" and not message.get("more_body", False):
-                answered = True
-            await send(message)
-
-        async with anyio.create_task_group() as tg:
-
-            async def watch() -> None:
-                await body_read.wait()
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-                disconnected.set()
-                if not answered:
-                    tg.cancel_scope.cancel()
-
-            self.in_flight.scopes.add(tg.cancel_scope)
-            try:
-                tg.start_soon(watch)
-                await self.app(scope, app_receive, app_send)
-                tg.cancel_scope.cancel()
-            finally:
-                self.in_flight.scopes.discard(tg.cancel_scope)
-        if answered or disconnected.is_set() or not self.in_flight.shutting_down:
-            return
-        if not started:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-                }
-            )
-            await send({"type": "http.response.body", "body": _SHUTTING_DOWN})
-        else:
-            await send({"type": "http.response.body", "body": b""})
-
-
-def check_http_exposure(settings: Settings) -> None:
-    """Refuse unsafe HTTP exposure at start.
-
-    Raises:
-        ValueError: a non-loopback bind without ``GLOW_MCP_HTTP_TOKEN`` (unless
-            ``--unsafe-allow-unauthenticated-remote``), or without explicit allowed hosts.
-    """
-    if settings.is_loopback:
-        return
-    if settings.http_token is None and not settings.unsafe_allow_unauthenticated_remote:
-        raise ValueError(
-            f"refusing to bind {settings.host} without GLOW_MCP_HTTP_TOKEN: anyone who can reach it could use "
-            "your Glow credentials. Set GLOW_MCP_HTTP_TOKEN, bind 127.0.0.1, or pass "
-            "--unsafe-allow-unauthenticated-remote."
-        )
-    if not settings.allowed_hosts:
-        raise ValueError(
-            f"binding {settings.host} needs the Host names clients will use: set GLOW_MCP_ALLOWED_HOSTS "
-            "(e.g. 'mcp.example.org,mcp.example.org:*') and GLOW_MCP_ALLOWED_ORIGINS if browsers connect."
-        )
-
-
-def build_http_app(
-    server: MCPServer[Any], settings: Settings, transport: str, in_flight: InFlight | None = None
-) -> Any:
-    """The ASGI app for ``transport`` ``"http"`` (streamable HTTP, stateless, JSON responses, at
-    ``/mcp``) or ``"sse"`` (``GET /sse`` + ``POST /messages/``), with DNS-rebinding protection, the
-    request-body cap (413 above ``max_request_bytes``) and the optional bearer token.
-    """
-    security = transport_security(settings)
-    if transport == "sse":
-        app: Any = server.sse_app(
-            transport_security=security, max_request_body_size=settings.max_request_bytes, host=settings.host
-        )
-    else:
-        app = server.streamable_http_app(
-            stateless_http=True,
-            json_response=True,
-            transport_security=security,
-            max_request_body_size=settings.max_request_bytes,
-            host=settings.host,
-        )
-    app = CancelOnDisconnect(app, in_flight)
-    if settings.http_token is not None:  # never empty: Settings turns "" into None
-        app = BearerTokenMiddleware(app, settings.http_token.get_secret_value())
-    return app
-
-
-async def serve_http(server: MCPServer[Any], settings: Settings, transport: str) -> None:
-    """Serve ``transport`` over uvicorn until SIGINT/SIGTERM. Logs go to stderr, never stdout.
-
-    On shutdown the calls still in flight are cancelled at once (their upstream requests too) and
-    answered 503, rather than waited for and then killed.
-    """
-    import uvicorn
-
-    check_http_exposure(settings)
-    in_flight = InFlight()
-    app = build_http_app(server, settings, transport, in_flight)
-    if transport == "sse":
-        # The SSE app has no lifespan of its own: run the server's lifespan around uvicorn.
-        async with server.state.open():  # type: ignore[attr-defined]
-            await _uvicorn(uvicorn, app, settings, in_flight, "/sse")
-    else:
-        await _uvicorn(uvicorn, app, settings, in_flight, "/mcp")
-
-
-async def _uvicorn(uvicorn: Any, app: Any, settings: Settings, in_flight: InFlight, path: str) -> None:
-    import sys
-
-    class _Server(uvicorn.Server):  # type: ignore[misc,name-defined]
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets=sockets)
-            for srv in getattr(self, "servers", []):
-                for sock in srv.sockets:
-                    host, port = sock.getsockname()[:2]
-                    shown = f"[{host}]" if ":" in host else host
-                    print(f"glow-models-mcp: listening on http://{shown}:{port}{path}", file=sys.stderr, flush=True)
-
-        async def shutdown(self, sockets: Any = None) -> None:
-            in_flight.cancel_all()
-            await super().shutdown(sockets=sockets)
-
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=5,
-    )
-    await _Server(config).serve()

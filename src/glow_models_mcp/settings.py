@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -24,6 +25,21 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
+#: What a secret is replaced by wherever it could otherwise be shown (logs, errors, results).
+REDACTED = "**********"
+
+#: Shortest secret that is scrubbed from texts (shorter ones would redact ordinary words).
+MIN_SCRUBBED_SECRET = 4
+
+
+def redact_url(url: str) -> str:
+    """``url`` without user-info, query or fragment (they may hold credentials)."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
 
 class _GlowEnvSource(EnvSettingsSource):
     """Environment source that reads only ``GLOW_*`` variables.
@@ -32,7 +48,7 @@ class _GlowEnvSource(EnvSettingsSource):
     field names count as variables too: a platform's ``PORT`` or a stray ``TOKEN`` would be read.
     """
 
-    def _load_env_vars(self):  # type: ignore[no-untyped-def]
+    def _load_env_vars(self):  # type: ignore[no-untyped-def,unused-ignore]
         return {k: v for k, v in super()._load_env_vars().items() if k.lower().startswith("glow_")}
 
 
@@ -181,6 +197,18 @@ class Settings(BaseSettings):
         if self.total_timeout < self.connect_timeout:
             raise ValueError("GLOW_TIMEOUT must be at least GLOW_CONNECT_TIMEOUT")
         return self
+
+    @property
+    def display_url(self) -> str:
+        """The instance URL as it may be shown: no user-info, query or fragment."""
+        return redact_url(self.instance_url) if self.instance_url else "(no GLOW_INSTANCE_URL)"
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret (``GLOW_API_KEY``, ``GLOW_TOKEN``, ``GLOW_MCP_HTTP_TOKEN``) long
+        enough to be scrubbed, longest first: the one list that logs, errors and results are
+        scrubbed of."""
+        values = {v.get_secret_value() for v in (self.api_key, self.token, self.http_token) if v is not None}
+        return sorted((v for v in values if len(v) >= MIN_SCRUBBED_SECRET), key=len, reverse=True)
 
     @property
     def is_loopback(self) -> bool:

@@ -266,7 +266,7 @@ async def run_stdio(server: Any) -> None:
         )
         transports.append(write_transport)
         write_transport.set_write_buffer_limits(high=0)
-        writer = asyncio.StreamWriter(write_transport, write_protocol, None, loop)  # type: ignore[arg-type]
+        writer = asyncio.StreamWriter(write_transport, write_protocol, None, loop)
 
         in_flight = _InFlight()
         out = _Writer(writer, in_flight)

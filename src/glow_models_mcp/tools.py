@@ -24,11 +24,12 @@ from pydantic import BaseModel
 
 from . import schemas as s
 from .errors import render_error, render_validation_error
+from .exceptions import GlowError
 from .shaping import shape_schema
-from .upstream import OPERATIONS, ZERO_UUID, GlowError, Operation
+from .upstream import OPERATIONS, ZERO_UUID, Operation
 
 if TYPE_CHECKING:
-    from .server import AppState
+    from .state import AppState
 
 logger = logging.getLogger("glow_models_mcp.tools")
 
@@ -438,7 +439,7 @@ class GlowTool(Tool):
     shaped_output_schema: dict[str, Any] = pydantic.Field(exclude=True)
 
     @property
-    def output_schema(self) -> dict[str, Any] | None:  # type: ignore[override]
+    def output_schema(self) -> dict[str, Any] | None:
         return self.shaped_output_schema
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:

@@ -29,20 +29,35 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import anyio
 import httpx2
 import pydantic
 from pydantic import BaseModel
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_any,
+    wait_exponential_jitter,
+)
+from tenacity.stop import stop_base
 
 from . import __version__
 from . import schemas as s
-from .settings import Settings
+from .exceptions import (
+    ConfigurationError,
+    GlowError,
+    UpstreamHTTPError,
+    UpstreamResponseError,
+    UpstreamUnavailable,
+)
+from .settings import REDACTED, Settings
 
 logger = logging.getLogger("glow_models_mcp.upstream")
 
@@ -59,119 +74,46 @@ _BACKOFF = wait_exponential_jitter(multiplier=0.2, max=2.0, jitter=0.3)
 class Operation(Generic[ReqT, ResT]):
     """One operation of the Models API: HTTP method, path, request and response schema.
 
-    ``request_model`` is ``None`` for the two operations without a body (``drafts``,
-    ``refresh``). ``read_only`` operations are the ones retried after a failure that may have
-    reached the server.
+    ``body`` is ``False`` for the two operations that take no body (``drafts``, ``refresh``; their
+    ``request_model`` is :class:`~glow_models_mcp.schemas.EmptyRequest`). ``read_only``
+    operations are the ones retried after a failure that may have reached the server.
     """
 
     name: str
     method: str
     path: str
-    request_model: type[ReqT] | None
+    request_model: type[ReqT]
     response_model: type[ResT]
     read_only: bool
+    body: bool = True
 
 
 _BASE = "/api/v5/artifacts/models"
 
-#: The 11 operations, by the upstream's short name.
+# The operations of the Models API, one typed constant each (``ToolSpec`` is generic over them).
+GET = Operation("get", "POST", f"{_BASE}/get", s.GetModelApiRequest, s.GetModelApiResponse, True)
+SEARCH = Operation("search", "POST", f"{_BASE}/search", s.SearchModelApiRequest, s.ListModelApiResponse, True)
+CREATE = Operation("create", "POST", f"{_BASE}/create", s.CreateModelApiRequest, s.CreateModelApiResponse, False)
+UPDATE = Operation("update", "POST", f"{_BASE}/update", s.UpdateModelApiRequest, s.UpdateModelApiResponse, False)
+DUPLICATE = Operation(
+    "duplicate", "POST", f"{_BASE}/duplicate", s.DuplicateModelApiRequest, s.DuplicateModelApiResponse, False
+)
+DELETE = Operation("delete", "POST", f"{_BASE}/delete", s.DeleteModelApiRequest, s.DeleteModelApiResponse, False)
+DRAFT = Operation("draft", "PATCH", f"{_BASE}/draft", s.PatchModelDraftApiRequest, s.PatchModelDraftApiResponse, False)
+DRAFTS = Operation("drafts", "POST", f"{_BASE}/drafts", s.EmptyRequest, s.GetModelDraftsApiResponse, True, body=False)
+DOCS = Operation("docs", "POST", f"{_BASE}/docs", s.DocsApiRequest, s.ComposedDocsResponse, True)
+EXPORT = Operation("export", "POST", f"{_BASE}/export", s.ExportModelApiRequest, s.ExportModelApiResponse, False)
+REFRESH = Operation("refresh", "POST", f"{_BASE}/refresh", s.EmptyRequest, s.RefreshResponse, False, body=False)
+
+#: Every operation, by the upstream's short name.
 OPERATIONS: dict[str, Operation[Any, Any]] = {
-    op.name: op
-    for op in (
-        Operation("get", "POST", f"{_BASE}/get", s.GetModelApiRequest, s.GetModelApiResponse, True),
-        Operation("search", "POST", f"{_BASE}/search", s.SearchModelApiRequest, s.ListModelApiResponse, True),
-        Operation("create", "POST", f"{_BASE}/create", s.CreateModelApiRequest, s.CreateModelApiResponse, False),
-        Operation("update", "POST", f"{_BASE}/update", s.UpdateModelApiRequest, s.UpdateModelApiResponse, False),
-        Operation(
-            "duplicate", "POST", f"{_BASE}/duplicate", s.DuplicateModelApiRequest, s.DuplicateModelApiResponse, False
-        ),
-        Operation("delete", "POST", f"{_BASE}/delete", s.DeleteModelApiRequest, s.DeleteModelApiResponse, False),
-        Operation("draft", "PATCH", f"{_BASE}/draft", s.PatchModelDraftApiRequest, s.PatchModelDraftApiResponse, False),
-        Operation("drafts", "POST", f"{_BASE}/drafts", None, s.GetModelDraftsApiResponse, True),
-        Operation("docs", "POST", f"{_BASE}/docs", s.DocsApiRequest, s.ComposedDocsResponse, True),
-        Operation("export", "POST", f"{_BASE}/export", s.ExportModelApiRequest, s.ExportModelApiResponse, False),
-        Operation("refresh", "POST", f"{_BASE}/refresh", None, s.RefreshResponse, False),
-    )
+    op.name: op for op in (GET, SEARCH, CREATE, UPDATE, DUPLICATE, DELETE, DRAFT, DRAFTS, DOCS, EXPORT, REFRESH)
 }
 
 
 # ------------------------------------------------------------------------------------------------
 # Errors
 # ------------------------------------------------------------------------------------------------
-
-
-class GlowError(Exception):
-    """Base of every failure of an upstream call. ``operation`` is the upstream's short name."""
-
-    def __init__(self, operation: str, message: str) -> None:
-        super().__init__(message)
-        self.operation = operation
-        self.message = message
-
-
-class UpstreamHTTPError(GlowError):
-    """The upstream answered with a non-2xx status.
-
-    Attributes:
-        status: the HTTP status code.
-        detail: the upstream ``detail``: a string, FastAPI's 422 list of
-            ``{"loc", "msg", "type", ...}`` dicts, or a short excerpt of a plain-text/HTML body.
-        retry_after: seconds from a ``Retry-After`` header, if any.
-    """
-
-    def __init__(self, operation: str, status: int, detail: str | list[Any], retry_after: float | None = None) -> None:
-        self.status = status
-        self.detail = detail
-        self.retry_after = retry_after
-        super().__init__(operation, f"{operation}: HTTP {status}: {detail_text(detail)}")
-
-
-class UpstreamUnavailable(GlowError):
-    """The upstream could not be reached, or did not answer within the timeouts.
-
-    Attributes:
-        base_url: the configured instance URL (user-info removed).
-        reason: a short description (``connection refused``, ``read timeout after 20 s``...).
-        may_have_reached: whether the request may have reached the server (``False`` only when
-            the connection could not even be opened).
-    """
-
-    def __init__(self, operation: str, base_url: str, reason: str, *, may_have_reached: bool = True) -> None:
-        self.base_url = base_url
-        self.reason = reason
-        self.may_have_reached = may_have_reached
-        super().__init__(operation, f"{operation}: could not get an answer from {base_url}: {reason}")
-
-
-class UpstreamResponseError(GlowError):
-    """A 2xx answer that cannot be used: too large, not JSON, or not matching the schema."""
-
-
-class ConfigurationError(Exception):
-    """The server is not configured to reach an instance (e.g. no ``GLOW_INSTANCE_URL``)."""
-
-
-def detail_text(detail: str | list[Any] | Any) -> str:
-    """Render an upstream ``detail`` as text; FastAPI's 422 list becomes ``field: message`` lines."""
-    if isinstance(detail, list):
-        lines = []
-        for item in detail:
-            if isinstance(item, dict):
-                loc = [str(p) for p in item.get("loc", []) if p != "body"]
-                lines.append(f"{'.'.join(loc) or '(body)'}: {item.get('msg', item)}")
-            else:
-                lines.append(str(item))
-        return "\n".join(lines)
-    return str(detail)
-
-
-def redact_url(url: str) -> str:
-    """``url`` without user-info, query or fragment (they may hold credentials)."""
-    parts = urlsplit(url)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -206,6 +148,16 @@ def _retry_after(value: str | None) -> float | None:
 # ------------------------------------------------------------------------------------------------
 
 
+class _StopWhen(stop_base):
+    """A tenacity stop condition from a plain predicate (typed, unlike a bare callable)."""
+
+    def __init__(self, predicate: Callable[[RetryCallState], bool]) -> None:
+        self.predicate = predicate
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.predicate(retry_state)
+
+
 class _Retryable(Exception):
     """Internal marker: the attempt failed in a way that may be retried."""
 
@@ -228,7 +180,7 @@ class GlowClient:
     def __init__(self, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.base_url = settings.instance_url or ""
-        self.display_url = redact_url(self.base_url) if self.base_url else "(no GLOW_INSTANCE_URL)"
+        self.display_url = settings.display_url
         headers = {"X-MCP": "true", "User-Agent": USER_AGENT, "Accept": "application/json"}
         if settings.api_key is not None and settings.api_key.get_secret_value():
             headers["X-Api-Key"] = settings.api_key.get_secret_value()
@@ -236,11 +188,7 @@ class GlowClient:
             headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
         # A careless upstream may echo the credentials it received in an error page; error texts
         # built from upstream bodies are scrubbed of them (see _scrub).
-        self._secrets = [
-            v.get_secret_value().encode()
-            for v in (settings.api_key, settings.token)
-            if v is not None and len(v.get_secret_value()) >= 4
-        ]
+        self._secrets = [v.encode() for v in settings.secret_values()]
         self._timeout = httpx2.Timeout(
             connect=settings.connect_timeout,
             read=settings.read_timeout,
@@ -267,14 +215,14 @@ class GlowClient:
     def _scrub(self, raw: bytes) -> bytes:
         """``raw`` with every configured credential replaced (before any excerpt cuts it)."""
         for secret in self._secrets:
-            raw = raw.replace(secret, b"**********")
+            raw = raw.replace(secret, REDACTED.encode())
         return raw
 
     async def __aenter__(self) -> GlowClient:
         await self._http.__aenter__()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, *exc: Any) -> None:
         await self._http.__aexit__(*exc)
 
     async def aclose(self) -> None:
@@ -289,7 +237,7 @@ class GlowClient:
         The body is sent as JSON of the fields the caller set (``exclude_unset``), so an omitted
         field stays omitted and an explicit ``null`` is sent as ``null``.
         """
-        content = body.model_dump_json(exclude_unset=True).encode() if body is not None else b"{}"
+        content = body.model_dump_json(exclude_unset=True).encode() if body is not None and op.body else b"{}"
         status, raw = await self._send(op.name, op.method, op.path, content, retry_all=op.read_only)
         # The errors are raised outside the ``except`` blocks so that they carry no ``__context__``:
         # the parser's exception holds the raw body, which may echo credentials.
@@ -315,52 +263,6 @@ class GlowClient:
         """
         _, raw = await self._send("download", "GET", f"/uploads/{upload_id}/download", None, retry_all=True)
         return raw.decode("utf-8-sig", errors="replace")
-
-    # -- one method per operation -------------------------------------------------------------
-
-    async def get_model(self, body: s.GetModelApiRequest) -> s.GetModelApiResponse:
-        """``POST /api/v5/artifacts/models/get``."""
-        return (await self.request(OPERATIONS["get"], body))[1]
-
-    async def search_models(self, body: s.SearchModelApiRequest) -> s.ListModelApiResponse:
-        """``POST /api/v5/artifacts/models/search``."""
-        return (await self.request(OPERATIONS["search"], body))[1]
-
-    async def create_models(self, body: s.CreateModelApiRequest) -> s.CreateModelApiResponse:
-        """``POST /api/v5/artifacts/models/create`` (all-or-nothing batch)."""
-        return (await self.request(OPERATIONS["create"], body))[1]
-
-    async def update_models(self, body: s.UpdateModelApiRequest) -> s.UpdateModelApiResponse:
-        """``POST /api/v5/artifacts/models/update`` (all-or-nothing batch)."""
-        return (await self.request(OPERATIONS["update"], body))[1]
-
-    async def duplicate_model(self, body: s.DuplicateModelApiRequest) -> s.DuplicateModelApiResponse:
-        """``POST /api/v5/artifacts/models/duplicate``."""
-        return (await self.request(OPERATIONS["duplicate"], body))[1]
-
-    async def delete_models(self, body: s.DeleteModelApiRequest) -> s.DeleteModelApiResponse:
-        """``POST /api/v5/artifacts/models/delete`` (permanent)."""
-        return (await self.request(OPERATIONS["delete"], body))[1]
-
-    async def patch_model_draft(self, body: s.PatchModelDraftApiRequest) -> s.PatchModelDraftApiResponse:
-        """``PATCH /api/v5/artifacts/models/draft`` (append-only: a new draft row each call)."""
-        return (await self.request(OPERATIONS["draft"], body))[1]
-
-    async def list_model_drafts(self) -> s.GetModelDraftsApiResponse:
-        """``POST /api/v5/artifacts/models/drafts`` (the caller's 20 newest drafts)."""
-        return (await self.request(OPERATIONS["drafts"]))[1]
-
-    async def get_model_docs(self, body: s.DocsApiRequest) -> s.ComposedDocsResponse:
-        """``POST /api/v5/artifacts/models/docs``."""
-        return (await self.request(OPERATIONS["docs"], body))[1]
-
-    async def export_models(self, body: s.ExportModelApiRequest) -> s.ExportModelApiResponse:
-        """``POST /api/v5/artifacts/models/export``; fetch the CSV with :meth:`download_upload`."""
-        return (await self.request(OPERATIONS["export"], body))[1]
-
-    async def refresh_models(self) -> s.RefreshResponse:
-        """``POST /api/v5/artifacts/models/refresh``."""
-        return (await self.request(OPERATIONS["refresh"]))[1]
 
     # -- transport ----------------------------------------------------------------------------
 
@@ -393,7 +295,7 @@ class GlowClient:
             return False
 
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(settings.max_retries + 1) | retry_after_exceeds_budget,
+            stop=stop_any(stop_after_attempt(settings.max_retries + 1), _StopWhen(retry_after_exceeds_budget)),
             wait=wait,
             retry=retry_if_exception(retryable),
             reraise=True,

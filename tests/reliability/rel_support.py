@@ -507,7 +507,7 @@ class UvicornThread:
 @contextmanager
 def serving(server: Any, settings: Settings, transport: str = "http") -> Iterator[UvicornThread]:
     """Serve our MCP ``server`` over ``transport`` as ``serve_http`` does (minus the signals)."""
-    from glow_models_mcp.server import build_http_app
+    from glow_models_mcp.http_app import build_http_app
 
     app = build_http_app(server, settings, transport)
     if transport == "sse":

@@ -32,8 +32,9 @@ from rel_support import (
     wait_listening,
 )
 
-from glow_models_mcp import server as server_module
-from glow_models_mcp.server import build_server, check_http_exposure
+from glow_models_mcp import http_app as server_module
+from glow_models_mcp.http_app import check_http_exposure
+from glow_models_mcp.server import build_server
 from glow_models_mcp.settings import Settings
 
 API_KEY, TOKEN, HTTP_TOKEN = "configured-api-key", "configured-glow-token", "mcp-endpoint-token"

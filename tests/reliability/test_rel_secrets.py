@@ -40,9 +40,10 @@ from rel_support import (
     wait_listening,
 )
 
+from glow_models_mcp.exceptions import GlowError
 from glow_models_mcp.server import build_server
 from glow_models_mcp.settings import Settings
-from glow_models_mcp.upstream import OPERATIONS, GlowClient, GlowError
+from glow_models_mcp.upstream import OPERATIONS, GlowClient
 
 API_KEY = f"SENTINEL-apikey-{uuid.uuid4().hex}"
 TOKEN = f"SENTINEL-token-{uuid.uuid4().hex}"

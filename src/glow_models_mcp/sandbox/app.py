@@ -166,8 +166,9 @@ def create_app(db_path: str = ":memory:", *, seed: bool = True) -> Starlette:
         return _json(await run(service.export, profile, data.model_id))
 
     async def refresh(request: Request, profile: Profile, data: None) -> Response:
-        body = {"success": True, "refreshed_views": ["model_drafts_mv"], "invalidated_tags": ["models", "artifacts"]}
-        return _json(body, headers={"X-Invalidate-Tags": ",".join(body["invalidated_tags"])})
+        tags = ["models", "artifacts"]
+        body = {"success": True, "refreshed_views": ["model_drafts_mv"], "invalidated_tags": tags}
+        return _json(body, headers={"X-Invalidate-Tags": ",".join(tags)})
 
     async def download(request: Request) -> Response:
         upload_id = validate_path_uuid("upload_id", request.path_params["upload_id"])

@@ -167,7 +167,7 @@ class ModelService:
         if model_id is None and not all_departments:
             raise HTTPError(400, "No accessible departments found for user")
 
-        def section(key: str) -> dict[str, Any]:
+        def section_fields(key: str) -> dict[str, Any]:
             show = SHOW.get(key, True)
             if key == "departments":
                 show = len(all_departments) > 0
@@ -193,18 +193,18 @@ class ModelService:
         }
         for key in SINGLE_SELECT:
             body[key] = {
-                **section(key),
+                **section_fields(key),
                 "resource": selected[key][0] if selected[key] else None,
                 "resources": _dedupe(selected[key] + sugg[key]),
             }
         body["flags"] = {
-            **section("flags"),
+            **section_fields("flags"),
             "current": [_flag_config(f) for f in selected["flags"]] or None,
             "resources": [_flag_config(f) for f in _dedupe(selected["flags"] + sugg["flags"])],
         }
         for key in MULTI_SELECT:
             body[key] = {
-                **section(key),
+                **section_fields(key),
                 "current": selected[key] or None,
                 "resources": all_departments if key == "departments" else _dedupe(selected[key] + sugg[key]),
             }
@@ -217,7 +217,7 @@ class ModelService:
     def search(self, profile: Profile, req: SearchModelApiRequest) -> dict[str, Any]:
         page_size = req.page_size or DEFAULT_PAGE_SIZE
         page_offset = req.page_offset or 0
-        empty = {
+        empty: dict[str, Any] = {
             "actor_name": profile.name,
             "models": [],
             "provider_filter": None,

@@ -422,7 +422,8 @@ def suggestions(
 ) -> list[dict[str, Any]]:
     """Selectable rows besides the selected ones, bounded like the upstream's search tools."""
     kind = KINDS[section]
-    where, args = [], []
+    where: list[str] = []
+    args: list[Any] = []
     if exclude:
         where.append(f"id NOT IN ({','.join('?' * len(exclude))})")
         args.extend(exclude)

@@ -1,0 +1,84 @@
+"""Exceptions of this package (a leaf: it imports nothing from the package).
+
+The tree::
+
+    Exception
+    ├── GlowError                  an upstream call failed (``operation`` names the upstream operation)
+    │   ├── UpstreamHTTPError      non-2xx answer: ``status``, ``detail``, ``retry_after``
+    │   ├── UpstreamUnavailable    no answer: connection refused, timeouts (``may_have_reached``)
+    │   └── UpstreamResponseError  a 2xx answer that cannot be used (too large, not JSON, off-schema)
+    ├── ConfigurationError         the server cannot reach an instance (e.g. no ``GLOW_INSTANCE_URL``)
+    └── ReferenceError_            (see :class:`LookupFailed`) a label or name matched no option/model, or several
+
+No message built by these classes contains a credential: texts from upstream bodies are scrubbed
+by the client before an exception is raised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def detail_text(detail: str | list[Any] | Any) -> str:
+    """Render an upstream ``detail`` as text; FastAPI's 422 list becomes ``field: message`` lines."""
+    if isinstance(detail, list):
+        lines = []
+        for item in detail:
+            if isinstance(item, dict):
+                loc = [str(p) for p in item.get("loc", []) if p != "body"]
+                lines.append(f"{'.'.join(loc) or '(body)'}: {item.get('msg', item)}")
+            else:
+                lines.append(str(item))
+        return "\n".join(lines)
+    return str(detail)
+
+
+class GlowError(Exception):
+    """Base of every failure of an upstream call. ``operation`` is the upstream's short name."""
+
+    def __init__(self, operation: str, message: str) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.message = message
+
+
+class UpstreamHTTPError(GlowError):
+    """The upstream answered with a non-2xx status.
+
+    Attributes:
+        status: the HTTP status code.
+        detail: the upstream ``detail``: a string, FastAPI's 422 list of
+            ``{"loc", "msg", "type", ...}`` dicts, or a short excerpt of a plain-text/HTML body.
+        retry_after: seconds from a ``Retry-After`` header, if any.
+    """
+
+    def __init__(self, operation: str, status: int, detail: str | list[Any], retry_after: float | None = None) -> None:
+        self.status = status
+        self.detail = detail
+        self.retry_after = retry_after
+        super().__init__(operation, f"{operation}: HTTP {status}: {detail_text(detail)}")
+
+
+class UpstreamUnavailable(GlowError):
+    """The upstream could not be reached, or did not answer within the timeouts.
+
+    Attributes:
+        base_url: the configured instance URL (user-info removed).
+        reason: a short description (``connection refused``, ``read timeout after 20 s``...).
+        may_have_reached: whether the request may have reached the server (``False`` only when
+            the connection could not even be opened).
+    """
+
+    def __init__(self, operation: str, base_url: str, reason: str, *, may_have_reached: bool = True) -> None:
+        self.base_url = base_url
+        self.reason = reason
+        self.may_have_reached = may_have_reached
+        super().__init__(operation, f"{operation}: could not get an answer from {base_url}: {reason}")
+
+
+class UpstreamResponseError(GlowError):
+    """A 2xx answer that cannot be used: too large, not JSON, or not matching the schema."""
+
+
+class ConfigurationError(Exception):
+    """The server is not configured to reach an instance (e.g. no ``GLOW_INSTANCE_URL``)."""
