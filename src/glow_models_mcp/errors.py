@@ -1,47 +1,58 @@
-"""Error texts an agent can act on.
+"""Error texts an agent can act on (formatting only: it names no tool or resource).
 
-Each text names the tool (and so the operation), the HTTP status when there is one, the upstream's
-own message (FastAPI 422 lists rendered as ``field: message`` lines) and ONE next step. No text
-built here contains a credential: the base URL is shown without user-info, and headers are never
-echoed.
+Each text names the subject (the tool, or the resource URI), the upstream operation and HTTP status
+when there is one, the upstream's own message (FastAPI 422 lists rendered as ``field: message``
+lines) and ONE next step. What differs between tools (who may do it, what a 500 means for it,
+whether a timeout may have left a write applied) comes from the :class:`ErrorHints` the caller
+passes: each tool's hints live on its ``ToolSpec``, each resource's beside it.
+
+No text built here contains a credential: the base URL is shown without user-info, headers are
+never echoed, and upstream bodies were scrubbed by the client.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pydantic
 
 from .exceptions import (
     ConfigurationError,
     GlowError,
+    LookupFailed,
     UpstreamHTTPError,
     UpstreamResponseError,
     UpstreamUnavailable,
     detail_text,
 )
 
-_ROLE_HINT = {
-    "create_models": "Creating models needs an admin role.",
-    "update_models": "Updating needs an admin role; a default model (no departments) needs a superadmin.",
-    "delete_models": "Deleting needs an admin role; a default model (no departments) needs a superadmin.",
-    "duplicate_model": "Duplicating needs an admin role.",
-    "patch_model_draft": "Saving drafts needs an admin role.",
-    "get_model": "You can only read models of your departments; ask a superadmin or use search_models to see what is visible.",
-}
-
-_WRITE_TOOLS = (
-    "create_models",
-    "update_models",
-    "delete_models",
-    "duplicate_model",
-    "patch_model_draft",
-    "export_models",
-)
-
-_DB_ERROR_TOOLS = ("patch_model_draft", "duplicate_model")  # create/update have their own hint
+#: Where option and model ids come from (said when an id in a request turns out not to exist).
+IDS_COME_FROM = "option labels and ids come from get_model without model_id, model names and ids from search_models"
 
 
-def next_step(tool: str, error: UpstreamHTTPError) -> str:
-    """The one next step for an upstream HTTP error of ``tool``."""
+@dataclass(frozen=True)
+class ErrorHints:
+    """What a subject's failures mean, beyond the shared rules.
+
+    Attributes:
+        forbidden: the next step after a 403 (who may do this).
+        not_found: the next step after a 404.
+        server_error: the next step after a 500 that is not a database error (``None``: the
+            generic "retry once, then report").
+        database_error: the next step after a 500 ``Database error: ...`` (``None``: generic).
+        may_apply: whether the request changes something, so that a timeout after it was sent
+            may have left the change applied.
+    """
+
+    forbidden: str = "this needs a role your token does not have; ask a Glow admin."
+    not_found: str = "find the model's current id with search_models (it may have been deleted)."
+    server_error: str | None = None
+    database_error: str | None = None
+    may_apply: bool = False
+
+
+def next_step(error: UpstreamHTTPError, hints: ErrorHints) -> str:
+    """The one next step for an upstream HTTP error, given the subject's ``hints``."""
     status, detail = error.status, detail_text(error.detail)
     if status == 401:
         return (
@@ -49,43 +60,26 @@ def next_step(tool: str, error: UpstreamHTTPError) -> str:
             "environment, then restart it."
         )
     if status == 403:
-        return "Next step: " + _ROLE_HINT.get(tool, "this needs a role your token does not have; ask a Glow admin.")
+        return "Next step: " + hints.forbidden
     if 300 <= status < 400:
         return (
             "Next step: the Glow server redirects this request (e.g. http to https); set GLOW_INSTANCE_URL to the "
             "final address and restart the MCP server."
         )
-    if status == 404 and tool.startswith("glow://exports/"):
-        return "Next step: this upload does not exist (any more); call export_models again and read its new link."
     if status == 404:
-        return "Next step: find the model's current id with search_models (it may have been deleted)."
+        return "Next step: " + hints.not_found
     if status == 422:
         return "Next step: fix the fields listed above and call again."
-    if (
-        status == 500
-        and detail.startswith("Database error")
-        and ("duplicate key" in detail or "already exists" in detail)
-    ):
+    database = status == 500 and detail.startswith("Database error")
+    if database and ("duplicate key" in detail or "already exists" in detail):
         return (
             "Next step: an id you gave for a new record already exists; leave `id` out (the server assigns one) "
             "or check with search_models whether the model is already there."
         )
-    if status == 500 and detail.startswith("Database error") and tool in ("create_models", "update_models"):
-        return (
-            "Next step: an id in the request does not exist. Items are written one by one, so items before the "
-            "failing one may already be saved: check with search_models, then resend only the unsaved items with "
-            "valid ids (list them with get_model called without model_id: each section's resources[].id)."
-        )
-    if status == 500 and detail.startswith("Database error") and tool in _DB_ERROR_TOOLS:
-        return (
-            "Next step: an id in the request does not exist. List valid ids with get_model called without "
-            "model_id (each section's resources[].id) and send the request again."
-        )
-    if status == 500 and tool == "search_models":
-        return (
-            "Next step: the server failed on these search arguments; simplify the search text and keep "
-            "page_offset and page_size small non-negative numbers, then retry."
-        )
+    if database and hints.database_error:
+        return "Next step: " + hints.database_error
+    if status == 500 and not database and hints.server_error:
+        return "Next step: " + hints.server_error
     if status in (502, 503, 504):
         if error.retry_after:
             return f"Next step: the Glow server is temporarily unavailable and asks to retry after {error.retry_after:.0f} s."
@@ -95,42 +89,47 @@ def next_step(tool: str, error: UpstreamHTTPError) -> str:
     return "Next step: check the arguments against the tool's input schema."
 
 
-def render_error(tool: str, error: GlowError | ConfigurationError, base_url: str) -> str:
-    """Text of the tool error for an upstream failure of ``tool``."""
+def render_error(subject: str, error: GlowError | ConfigurationError, base_url: str, hints: ErrorHints) -> str:
+    """Text of the error for an upstream failure of ``subject`` (a tool name or a resource URI)."""
     if isinstance(error, ConfigurationError):
-        return f"{tool}: the MCP server has no Glow instance configured ({error}). Set GLOW_INSTANCE_URL and restart."
+        return (
+            f"{subject}: the MCP server has no Glow instance configured ({error}). Set GLOW_INSTANCE_URL and restart."
+        )
     op = error.operation
     if isinstance(error, UpstreamHTTPError):
         message = detail_text(error.detail)
         sep = "\n" if "\n" in message or isinstance(error.detail, list) else " "
-        return f"{tool} failed: upstream operation '{op}' answered HTTP {error.status}:{sep}{message}\n{next_step(tool, error)}"
+        return (
+            f"{subject} failed: upstream operation '{op}' answered HTTP {error.status}:{sep}{message}\n"
+            f"{next_step(error, hints)}"
+        )
     if isinstance(error, UpstreamUnavailable):
-        if tool in _WRITE_TOOLS and error.may_have_reached:
+        if hints.may_apply and error.may_have_reached:
             return (
-                f"{tool} failed: the Glow API at {base_url} did not answer in time ({error.reason}). The request "
+                f"{subject} failed: the Glow API at {base_url} did not answer in time ({error.reason}). The request "
                 "had been sent, so the change MAY HAVE BEEN APPLIED. Next step: check with search_models (or "
                 "get_model) before trying again; it is not retried automatically."
             )
         return (
-            f"{tool} failed: the Glow API at {base_url} did not answer ({error.reason}). "
+            f"{subject} failed: the Glow API at {base_url} did not answer ({error.reason}). "
             "Next step: check that GLOW_INSTANCE_URL points at a running Glow server and retry; "
             "the MCP server keeps serving."
         )
     if isinstance(error, UpstreamResponseError):
         return (
-            f"{tool} failed: the Glow API at {base_url} sent an unusable answer to '{op}': {error.message}. "
+            f"{subject} failed: the Glow API at {base_url} sent an unusable answer to '{op}': {error.message}. "
             "Next step: retry once; if it persists the server's version may not match this MCP server."
         )
-    return f"{tool} failed: {error}"
+    return f"{subject} failed: {error}"
 
 
-def render_validation_error(tool: str, exc: pydantic.ValidationError) -> str:
-    """Text of the tool error for invalid arguments: one ``field: message`` line per error.
+def render_validation_error(subject: str, exc: pydantic.ValidationError) -> str:
+    """Text of the error for invalid arguments: one ``field: message`` line per error.
 
     Values are not echoed (they may be large or sensitive), and pydantic's documentation URLs are
     left out.
     """
-    lines = [f"{tool}: invalid arguments, nothing was sent to the Glow API:"]
+    lines = [f"{subject}: invalid arguments, nothing was sent to the Glow API:"]
     for err in exc.errors(include_url=False, include_input=False)[:20]:
         loc = ".".join(str(p)[:80] for p in err["loc"]) or "(arguments)"
         msg = err["msg"]
@@ -140,4 +139,18 @@ def render_validation_error(tool: str, exc: pydantic.ValidationError) -> str:
     if exc.error_count() > 20:
         lines.append(f"- ... and {exc.error_count() - 20} more")
     lines.append("Fix these fields and call again.")
+    return "\n".join(lines)
+
+
+def render_lookup_error(subject: str, exc: LookupFailed) -> str:
+    """Text of the error for labels or names that matched nothing, or several things: each
+    reference with its reason and candidates (``label = id``), then where the full lists are."""
+    count = len(exc.problems)
+    lines = [f"{subject}: {count} label(s) or name(s) could not be resolved to an id; nothing was sent or written:"]
+    for problem in exc.problems:
+        lines.append(f"- {problem.path}: {problem.reason}.")
+        if problem.candidates:
+            lines.append("  Candidates (label = id):")
+            lines.extend(f"    {label} = {ident}" for label, ident in problem.candidates)
+    lines.append(exc.where)
     return "\n".join(lines)

@@ -8,7 +8,8 @@ The tree::
     │   ├── UpstreamUnavailable    no answer: connection refused, timeouts (``may_have_reached``)
     │   └── UpstreamResponseError  a 2xx answer that cannot be used (too large, not JSON, off-schema)
     ├── ConfigurationError         the server cannot reach an instance (e.g. no ``GLOW_INSTANCE_URL``)
-    └── ReferenceError_            (see :class:`LookupFailed`) a label or name matched no option/model, or several
+    └── LookupFailed               labels or names given where ids go matched nothing, or several things
+                                   (``problems``: one :class:`LookupProblem` each); nothing was sent
 
 No message built by these classes contains a credential: texts from upstream bodies are scrubbed
 by the client before an exception is raised.
@@ -16,6 +17,7 @@ by the client before an exception is raised.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -82,3 +84,28 @@ class UpstreamResponseError(GlowError):
 
 class ConfigurationError(Exception):
     """The server is not configured to reach an instance (e.g. no ``GLOW_INSTANCE_URL``)."""
+
+
+@dataclass(frozen=True)
+class LookupProblem:
+    """One reference that could not be resolved: at ``path`` in the arguments, ``value`` matched
+    no option or model, or several; ``candidates`` are ``(label, id)`` pairs to choose from."""
+
+    path: str
+    value: str
+    reason: str
+    candidates: list[tuple[str, str]]
+
+
+class LookupFailed(Exception):
+    """Labels or model names given where ids go could not be resolved (raised before any write).
+
+    Attributes:
+        problems: one :class:`LookupProblem` per unresolved reference.
+        where: where the agent finds the full lists of labels, names and ids.
+    """
+
+    def __init__(self, problems: list[LookupProblem], where: str) -> None:
+        super().__init__("; ".join(f"{p.path}: {p.reason}" for p in problems))
+        self.problems = problems
+        self.where = where

@@ -1,11 +1,14 @@
 """MCP resources, resource templates, argument completion and prompts.
 
 * ``glow://models/docs`` (resource) and ``glow://models/{model_id}/docs`` (resource template): the
-  ``docs`` operation as ``application/json``; ``model_id`` is the operation's ``entity_id``.
+  ``docs`` operation as ``application/json``; ``model_id`` (an id or a model's exact name) is the
+  operation's ``entity_id``.
 * ``glow://exports/{upload_id}`` (resource template): the CSV of an ``export_models`` call, fetched
   through ``GET /uploads/{upload_id}/download``, as ``text/csv``.
-* Completion of ``model_id`` in the docs template, answered through ``search``.
-* Prompts for the two common workflows: adding a model, and changing one safely.
+* Completion of the docs template's ``model_id`` and the ``change_model_safely`` prompt's ``model``:
+  model names, then ids, answered through ``search``.
+* Prompts for the two common workflows: adding a model by option labels, and changing one safely
+  through a draft made from it (``base_model_id``).
 
 Upstream failures raise :class:`ResourceError` whose message is the same actionable text as a
 tool error (see :mod:`.errors`).
@@ -22,17 +25,20 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
 from . import schemas as s
-from .errors import render_error
-from .exceptions import ConfigurationError, GlowError
-from .tools import compact_json, dump_result
+from .errors import ErrorHints, render_error, render_lookup_error
+from .exceptions import ConfigurationError, GlowError, LookupFailed
+from .lookup import Ref, resolve
+from .results import compact_json, dump_result
 from .upstream import DOCS, SEARCH, ZERO_UUID
+from .uris import DOCS_TEMPLATE, DOCS_URI, EXPORT_TEMPLATE, export_uri, model_docs_uri
 
 if TYPE_CHECKING:
     from .state import AppState
 
-DOCS_URI = "glow://models/docs"
-DOCS_TEMPLATE = "glow://models/{model_id}/docs"
-EXPORT_TEMPLATE = "glow://exports/{upload_id}"
+#: What the export resource's failures mean (a 404: the upload is gone).
+EXPORT_HINTS = ErrorHints(
+    not_found="this upload does not exist (any more); call export_models again and read its new link."
+)
 
 _HEX = re.compile(r"^[0-9a-fA-F-]+$")
 
@@ -48,7 +54,7 @@ async def _docs(state: AppState, resource: str, entity_id: UUID | None) -> str:
     try:
         _, docs = await state.client.request(DOCS, s.DocsApiRequest(entity_id=entity_id))
     except (GlowError, ConfigurationError) as exc:
-        raise ResourceError(render_error(resource, exc, state.display_url)) from None
+        raise ResourceError(render_error(resource, exc, state.display_url, ErrorHints())) from None
     return compact_json(dump_result(docs))
 
 
@@ -69,11 +75,19 @@ def register_resources(server: MCPServer[Any], state: AppState) -> None:
         DOCS_TEMPLATE,
         name="model-docs",
         title="Glow documentation for one model",
-        description="The models docs with page titles for one model (model_id from search_models).",
+        description="The models docs with page titles for one model (model_id: its id or exact name).",
         mime_type="application/json",
     )
     async def model_docs(model_id: str) -> str:
-        return await _docs(state, f"glow://models/{model_id[:80]}/docs", _uuid(model_id, "model_id"))
+        uri = model_docs_uri(model_id[:80])
+        ref = Ref("model_id", None, model_id)
+        try:
+            ident = (await resolve([ref], state.client, state.lookups))[ref]
+        except LookupFailed as exc:
+            raise ResourceNotFoundError(render_lookup_error(uri, exc)) from None
+        except (GlowError, ConfigurationError) as exc:
+            raise ResourceError(render_error(uri, exc, state.display_url, ErrorHints())) from None
+        return await _docs(state, uri, ident)
 
     @server.resource(
         EXPORT_TEMPLATE,
@@ -89,7 +103,7 @@ def register_resources(server: MCPServer[Any], state: AppState) -> None:
         try:
             return await state.client.download_upload(uid)
         except (GlowError, ConfigurationError) as exc:
-            raise ResourceError(render_error(f"glow://exports/{uid}", exc, state.display_url)) from None
+            raise ResourceError(render_error(export_uri(uid), exc, state.display_url, EXPORT_HINTS)) from None
 
     @server.completion()
     async def complete(
@@ -97,32 +111,37 @@ def register_resources(server: MCPServer[Any], state: AppState) -> None:
         argument: CompletionArgument,
         context: CompletionContext | None,
     ) -> Completion | None:
-        if not isinstance(ref, ResourceTemplateReference) or ref.uri != DOCS_TEMPLATE:
-            return None
-        if argument.name != "model_id":
-            return None
-        return await complete_model_id(state, argument.value)
+        if (
+            isinstance(ref, ResourceTemplateReference) and ref.uri == DOCS_TEMPLATE and argument.name == "model_id"
+        ) or (isinstance(ref, PromptReference) and ref.name == "change_model_safely" and argument.name == "model"):
+            return await complete_model_ref(state, argument.value)
+        return None
 
 
-async def complete_model_id(state: AppState, partial: str) -> Completion:
-    """Model ids matching ``partial``: an id prefix, or a substring of the model's name or description.
+async def complete_model_ref(state: AppState, partial: str) -> Completion:
+    """Completions of a model reference: the names of active models that start with (then contain)
+    ``partial``, then their ids; for a hex ``partial``, the ids that start with it.
 
     Answers with no values (never an error) when the upstream cannot be reached.
     """
     partial = partial.strip()[:200]
-    by_id = bool(partial) and bool(_HEX.match(partial))
+    by_id = bool(partial) and bool(_HEX.match(partial)) and len(partial) >= 8
     request = s.SearchModelApiRequest(search=None if by_id else (partial or None), page_size=100)
     try:
         _, page = await state.client.request(SEARCH, request)
     except (GlowError, ConfigurationError):
         return Completion(values=[], total=0, has_more=False)
-    ids = [str(m.model_id) for m in page.models or [] if m.model_id is not None]
+    models = [m for m in page.models or [] if m.model_id is not None]
+    ids = [str(m.model_id) for m in models]
     if by_id:
-        ids = [i for i in ids if i.startswith(partial.lower())]
-        total = len(ids)
+        values = [i for i in ids if i.startswith(partial.lower())]
     else:
-        total = page.total_count if page.total_count is not None else len(ids)
-    return Completion(values=ids[:100], total=total, has_more=total > len(ids[:100]))
+        names = list(dict.fromkeys(m.name for m in models if m.name))
+        key = partial.casefold()
+        names.sort(key=lambda n: not n.casefold().startswith(key))
+        values = names + ids
+    more = (page.total_count or 0) > len(models)
+    return Completion(values=values[:100], total=len(values), has_more=more or len(values) > 100)
 
 
 def register_prompts(server: MCPServer[Any], *, read_only: bool) -> None:
@@ -133,7 +152,7 @@ def register_prompts(server: MCPServer[Any], *, read_only: bool) -> None:
         @server.prompt(
             name="add_model",
             title="Add a model to the catalog",
-            description="List the options, create the model with their ids, then verify it by search.",
+            description="List the options, create the model by their labels, then verify it by search.",
         )
         def add_model(name: str, provider: str = "", description: str = "") -> str:
             extra = "".join(
@@ -141,33 +160,35 @@ def register_prompts(server: MCPServer[Any], *, read_only: bool) -> None:
                 for label, value in (("provider", provider), ("description", description))
                 if value
             )
+            example = provider or "openai"
             return (
                 f"Add the AI model '{name}' to the Glow catalog.{extra}\n"
-                "1. Call get_model with no arguments to list every section's selectable options and their ids.\n"
-                "2. Pick the provider, value, modalities, pricing, temperature/reasoning levels, qualities, voices, "
-                "flags and departments that fit; use only ids from step 1.\n"
-                f"3. Call create_models with one item: name '{name}' and the chosen *_ids. If the result lists "
-                "validation errors, nothing was written: fix those fields and call again.\n"
-                f"4. Call search_models with search '{name}' and confirm the model is there; report its model_id."
+                "1. Call get_model with no arguments: each section's options as label = id.\n"
+                f"2. Call create_models with one item: name '{name}' and the options that fit, by label (e.g. "
+                f"provider_ids ['{example}'], modality_ids ['text (input)', 'text (output)']). An unknown label is an "
+                "error listing candidates, and nothing is written: pick from them and call again. If the result lists "
+                "validation errors, nothing was written either: fix those fields and call again.\n"
+                f"3. Call search_models with search '{name}' and confirm the model is there; report its model_id."
             )
 
     @server.prompt(
         name="change_model_safely",
         title="Change a model safely",
-        description="Read the model, save a draft, review it, and only then update the model.",
+        description="Read the model, save a draft from it, review what it changes, and only then update the model.",
     )
     def change_model_safely(model: str, change: str) -> str:
         steps = (
             f"Change the Glow model '{model}' as follows: {change}\n"
-            f"1. Find it with search_models (search '{model}') and note its model_id.\n"
-            "2. Call get_model with that model_id to read its current selections; call get_model with no "
-            "arguments to learn the ids of the options you need.\n"
+            f"1. Call get_model with model_id '{model}' (its id or exact name) to read its current selections as "
+            "label = id; get_model with no arguments lists the other options.\n"
         )
         if read_only:
-            return steps + "3. This server is read-only: describe the exact update_models call to make, do not make it."
+            return steps + "2. This server is read-only: describe the exact update_models call to make, do not make it."
         return steps + (
-            "3. Call patch_model_draft with the FULL new state (every list, not just the changed one).\n"
-            "4. Review it with get_model(model_id, draft_id) and show the user what will change.\n"
-            "5. Only after the user agrees, call update_models with the changed fields (omit unchanged lists; "
-            "[] clears a list). Then get_model again to confirm."
+            f"2. Call patch_model_draft with base_model_id '{model}' and only the fields that change, by label "
+            "(a list field takes its whole new list); everything else is copied from the model.\n"
+            f"3. Call get_model with model_id '{model}' and the draft_id from step 2: it shows what the draft "
+            "changes. Show the user.\n"
+            f"4. Only after the user agrees, call update_models with model_id '{model}' and the changed fields "
+            "(omit unchanged lists; [] clears a list). Then get_model again to confirm."
         )

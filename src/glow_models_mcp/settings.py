@@ -136,6 +136,13 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias="GLOW_MCP_EXCLUDE_TOOLS"
     )
     max_result_tokens: int = Field(default=25_000, gt=0, validation_alias="GLOW_MCP_MAX_RESULT_TOKENS")
+    lookup_cache_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        validation_alias="GLOW_MCP_LOOKUP_CACHE_SECONDS",
+        description="How long option lists used to resolve labels are reused (dropped on every write; 0: never).",
+    )
     log_level: LogLevel = Field(default="WARNING", validation_alias="GLOW_MCP_LOG_LEVEL")
     log_json: bool = Field(default=False, validation_alias="GLOW_MCP_LOG_JSON")
     sandbox: bool = Field(default=False, validation_alias="GLOW_MCP_SANDBOX")

@@ -97,3 +97,35 @@ def _walk(node: Any, defs: dict[str, Any], for_input: bool, seen: tuple[str, ...
     if for_input and out.get("type") == "object" and "properties" in out:
         out.setdefault("additionalProperties", False)
     return out
+
+
+def merge_schemas(schemas: list[dict[str, Any]]) -> dict[str, Any]:
+    """One object schema that every instance of any of ``schemas`` satisfies (for an output schema
+    that covers several views of one tool).
+
+    Properties are united (an object property present in several is merged the same way, arrays
+    merge their items); ``required`` keeps only what every schema requires. The first schema wins
+    for anything else.
+    """
+    merged = dict(schemas[0])
+    for other in schemas[1:]:
+        merged = _merge(merged, other)
+    return merged
+
+
+def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    if a.get("type") == "array" and b.get("type") == "array" and isinstance(a.get("items"), dict):
+        return {**a, "items": _merge(a["items"], b.get("items") or {})}
+    if a.get("type") != "object" or b.get("type") != "object":
+        return a
+    out = dict(a)
+    props = dict(a.get("properties", {}))
+    for name, schema in b.get("properties", {}).items():
+        props[name] = _merge(props[name], schema) if name in props else schema
+    out["properties"] = props
+    required = [r for r in a.get("required", []) if r in b.get("required", [])]
+    if required:
+        out["required"] = required
+    else:
+        out.pop("required", None)
+    return out

@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from .exceptions import ConfigurationError
+from .lookup import LookupCache
 from .settings import Settings
 from .upstream import GlowClient
 
 
 class AppState:
-    """Shared state of one server: settings and the upstream client.
+    """Shared state of one server: settings, the upstream client and the lookup cache.
 
     ``client`` is opened by the server's lifespan (entered once per stdio process or HTTP app, once
     per in-memory client connection; nested entries share one client) and closed when the last
@@ -23,6 +24,7 @@ class AppState:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.display_url = settings.display_url
+        self.lookups = LookupCache(settings.lookup_cache_seconds)
         self._client: GlowClient | None = None
         self._users = 0
 

@@ -1,82 +1,405 @@
-"""The 11 MCP tools: names, descriptions, annotations, schemas, and how a call becomes a result.
+"""The MCP tools: one :class:`ToolSpec` per upstream operation, and how a call becomes a result.
 
-Data flows one way: tool arguments -> request model (validated here; bad input never reaches the
-upstream) -> :class:`~glow_models_mcp.upstream.GlowClient` -> response model -> tool result with
-structured content (nulls and defaults left out) and a text block (a one-line summary, then
-compact JSON). Every failure becomes a tool error (``isError: true``) whose text names the
-operation, the HTTP status, the upstream's message and one next step (see :mod:`.errors`).
+Data flows one way: tool arguments -> argument model (:mod:`.arguments`: validated here; bad input
+never reaches the upstream) -> labels and names resolved to ids (:mod:`.lookup`) -> request model
+-> :class:`~glow_models_mcp.upstream.GlowClient` -> response model -> presentation (compact views
+from :mod:`.views`, or the whole answer) -> tool result (:mod:`.results`). Every failure becomes a
+tool error (``isError: true``) whose text names the tool, the upstream operation, the HTTP status,
+the upstream's message and one next step (:mod:`.errors`).
+
+Everything special about a tool lives on its spec: its error hints, whether it is a batch with
+per-item failures, the resource links it adds, which written models get a duplicate-name check,
+its extra arguments and output shapes, and (for the reads with views) its handler. The shared code
+below reads the spec and names no tool. :data:`TOOL_SPECS` is the only list of tools.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from types import UnionType
-from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, partial
+from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 import pydantic
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
-from pydantic import BaseModel
+from mcp.types import ResourceLink, ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import schemas as s
-from .errors import render_error, render_validation_error
-from .exceptions import GlowError
-from .shaping import shape_schema
-from .upstream import OPERATIONS, ZERO_UUID, Operation
-
-if TYPE_CHECKING:
-    from .state import AppState
+from . import views
+from .arguments import RefStr, ToolArguments, arguments_model, is_ref_field, sections_field, view_field
+from .errors import IDS_COME_FROM, ErrorHints, render_error, render_lookup_error, render_validation_error
+from .exceptions import ConfigurationError, GlowError, LookupFailed
+from .lookup import Ref, gather_limited, models_named, resolve
+from .results import Presented, build_result, dump_result, error_result
+from .sections import FIELD_STEM, SECTIONS, SINGLE_SELECT, fix_float32, item_id, ref_section, selected
+from .shaping import merge_schemas, shape_schema
+from .state import AppState
+from .upstream import (
+    CREATE,
+    DELETE,
+    DOCS,
+    DRAFT,
+    DRAFTS,
+    DUPLICATE,
+    EXPORT,
+    GET,
+    REFRESH,
+    SEARCH,
+    UPDATE,
+    ZERO_UUID,
+    Operation,
+)
+from .uris import DOCS_URI, export_uri
 
 logger = logging.getLogger("glow_models_mcp.tools")
 
-#: Approximate bytes per token used for the result-size guard and the benchmark's estimate.
-BYTES_PER_TOKEN = 4
+ReqT = TypeVar("ReqT", bound=BaseModel)
+ResT = TypeVar("ResT", bound=BaseModel)
+ResT2 = TypeVar("ResT2", bound=BaseModel)
+
+#: A tool's handler: given the call, produce its answer (the default forwards to the operation).
+Handler = Callable[["Call[Any, Any]"], Awaitable[Presented]]
+
+
+class Warnings(BaseModel):
+    """What a write tool adds to its result when there is something to warn about."""
+
+    warnings: list[str] | None = Field(default=None, description="E.g. another active model has the same name.")
 
 
 @dataclass(frozen=True)
-class ToolSpec:
+class ToolSpec(Generic[ReqT, ResT]):
     """How one upstream operation is exposed as an MCP tool.
 
-    ``summarize(request, response)`` gives the one-line summary that starts the text content;
-    ``narrow`` is the hint given when a result is too large for the client.
+    Attributes:
+        name, title, description, annotations: as listed in ``tools/list``.
+        operation: the upstream operation (its request and response models type the rest).
+        summarize: the one-line summary that starts the text of the full answer.
+        narrow: the hint given when a result is too large for the client.
+        hints: what this tool's failures mean (403 role, 500s, may a timeout have applied it).
+        batch: the response carries per-item ``results``; failed items make a tool error.
+        links: resource links to add to a successful result.
+        written: the models a successful write created or renamed, as ``(name or None, id)``:
+            each gets a duplicate-name check (a warning; the write has happened).
+        arguments: tool-only arguments beside the contract's (``view``, ``sections``...).
+        outputs: compact shapes whose schemas join the response model's in the output schema.
+        handler: how a call is answered; ``None`` forwards it to ``operation`` (see :func:`forward`).
     """
 
     name: str
-    operation: Operation[Any, Any]
+    operation: Operation[ReqT, ResT]
     title: str
     description: str
     annotations: ToolAnnotations
-    summarize: Callable[[BaseModel, Any], str]
+    summarize: Callable[[ReqT, ResT], str]
     narrow: str = "Ask for less at once."
-
-    @property
-    def request_model(self) -> type[BaseModel]:
-        return self.operation.request_model or s.EmptyRequest
+    hints: ErrorHints = field(default_factory=ErrorHints)
+    batch: bool = False
+    links: Callable[[ResT], list[ResourceLink]] | None = None
+    written: Callable[[ReqT, ResT], list[tuple[str | None, UUID]]] | None = None
+    arguments: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    outputs: tuple[type[BaseModel], ...] = ()
+    handler: Handler | None = None
 
     @property
     def read_only(self) -> bool:
+        """Whether the tool only reads (its annotations say so)."""
         return bool(self.annotations.read_only_hint)
 
+    @cached_property
+    def argument_model(self) -> type[ToolArguments]:
+        """The model that validates this tool's arguments (derived from the request model)."""
+        return arguments_model(self.operation.request_model, dict(self.arguments))
 
-def _ann(*, read_only: bool, destructive: bool = False, idempotent: bool) -> ToolAnnotations:
-    return ToolAnnotations(
-        read_only_hint=read_only,
-        destructive_hint=destructive,
-        idempotent_hint=idempotent,
-        open_world_hint=False,
+    @cached_property
+    def input_schema(self) -> dict[str, Any]:
+        """The advertised input schema (flat, client-safe)."""
+        return shape_schema(self.argument_model.model_json_schema(), for_input=True)
+
+    @cached_property
+    def output_schema(self) -> dict[str, Any]:
+        """The advertised output schema: the response model's, joined by the compact shapes'."""
+        extra = (*self.outputs, *((Warnings,) if self.written else ()))
+        schemas = [self.operation.response_model.model_json_schema(), *(m.model_json_schema() for m in extra)]
+        return merge_schemas([shape_schema(schema, for_input=False) for schema in schemas])
+
+
+# ------------------------------------------------------------------------------------------------
+# A call in progress
+# ------------------------------------------------------------------------------------------------
+
+
+class Call(Generic[ReqT, ResT]):
+    """One tool call: its spec, the server state and the validated arguments.
+
+    ``status`` is the HTTP status of the last upstream answer (for the log line).
+    """
+
+    def __init__(self, spec: ToolSpec[ReqT, ResT], state: AppState, args: ToolArguments) -> None:
+        self.spec = spec
+        self.state = state
+        self.args = args
+        self.status: int | None = None
+
+    async def send(self, op: Operation[Any, ResT2], body: BaseModel) -> ResT2:
+        """Run upstream operation ``op`` with ``body``; raises :class:`GlowError`."""
+        status, response = await self.state.client.request(op, body)
+        self.status = status
+        return response
+
+    async def request(self, fill: Mapping[str, Any] | None = None) -> ReqT:
+        """The upstream request: the arguments the caller set (tool-only ones left out), then
+        ``fill`` for fields the caller did not set, with every label or name resolved to its id.
+
+        Raises:
+            LookupFailed: a label or name matched nothing, or several things.
+        """
+        data = self.args.model_dump(exclude_unset=True, exclude=set(self.spec.arguments))
+        for key, value in (fill or {}).items():
+            data.setdefault(key, value)
+        await self.resolve(data)
+        return self.spec.operation.request_model.model_validate(data)
+
+    async def resolve(self, data: dict[str, Any]) -> None:
+        """Replace, in place, every label or model name in ``data`` (dumped arguments) by its id."""
+        found = list(_refs(data, ()))
+        if not found:
+            return
+        refs = {path: Ref(".".join(map(str, path)), section, value) for path, section, value in found}
+        ids = await resolve(refs.values(), self.state.client, self.state.lookups)
+        for path, ref in refs.items():
+            _set(data, path, ids[ref])
+
+    async def model_id(self, value: str | None, path: str) -> UUID | None:
+        """A model reference (id or exact name) of a tool-only argument, resolved."""
+        if value is None:
+            return None
+        ref = Ref(path, None, value)
+        return (await resolve([ref], self.state.client, self.state.lookups))[ref]
+
+
+def _refs(data: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str | None, str]]:
+    """``(path, section or None for a model, value)`` of every reference in dumped arguments."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(key, str) and is_ref_field(key) and value is not None:
+                section = ref_section(key)
+                if isinstance(value, list):
+                    for i, item in enumerate(value):
+                        if isinstance(item, str):
+                            yield (*path, key, i), section, item
+                elif isinstance(value, str):
+                    yield (*path, key), section, value
+            else:
+                yield from _refs(value, (*path, key))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            yield from _refs(item, (*path, i))
+
+
+def _set(data: Any, path: tuple[Any, ...], value: Any) -> None:
+    for step in path[:-1]:
+        data = data[step]
+    data[path[-1]] = value
+
+
+# ------------------------------------------------------------------------------------------------
+# Handlers
+# ------------------------------------------------------------------------------------------------
+
+
+def _full(response: BaseModel) -> dict[str, Any]:
+    """The whole answer as structured content (float32 numbers rendered shortest)."""
+    return fix_float32(dump_result(response))
+
+
+async def forward(call: Call[Any, Any]) -> Presented:
+    """The default handler: send the request, present the whole answer, then the spec's extras
+    (batch failures, links, duplicate-name warnings)."""
+    spec = call.spec
+    request = await call.request()
+    response = await call.send(spec.operation, request)
+    presented = Presented(spec.summarize(request, response), _full(response), wrote=not spec.read_only)
+    if spec.batch:
+        presented.failure = _batch_failure(spec.name, response)
+        presented.wrote = presented.failure is None
+    if spec.links is not None:
+        presented.links = spec.links(response)
+    if spec.written is not None and presented.failure is None:
+        presented.warnings = await _name_warnings(call, spec.written(request, response))
+    return presented
+
+
+def _batch_failure(tool: str, response: Any) -> str | None:
+    failed = [(i, r) for i, r in enumerate(response.results) if not r.success]
+    if not failed:
+        return None
+    lines = [f"{tool}: nothing was written, because {len(failed)} item(s) failed:"]
+    for i, r in failed:
+        lines.append(f"- item {i}: {r.message}")
+        lines.extend(f"    {e.field}: {e.message}" for e in r.errors or [])
+    lines.append(f"Fix those items and send the whole batch again ({IDS_COME_FROM}).")
+    return "\n".join(lines)
+
+
+async def _model_name(call: Call[Any, Any], model_id: UUID) -> str | None:
+    response = await call.send(GET, s.GetModelApiRequest(model_id=model_id))
+    return views.compact_model(model_id, response, ["names"]).get("name")
+
+
+async def _name_warnings(call: Call[Any, Any], written: Sequence[tuple[str | None, UUID]]) -> list[str]:
+    """A warning for each written model whose name another active model has too.
+
+    Never raises: the write has happened, so a failed check only says it could not be made.
+    """
+    try:
+        named = [(name or await _model_name(call, mid), mid) for name, mid in written]
+        names = list(dict.fromkeys(n for n, _ in named if n))
+        found = dict(
+            zip(
+                names,
+                await gather_limited([partial(models_named, call.state.client, n) for n in names]),
+                strict=True,
+            )
+        )
+    except GlowError as exc:
+        return [f"could not check whether other models have the same name ({exc.operation} failed)"]
+    warnings = []
+    for name, mid in named:
+        others = [other for _, other in found.get(name or "", []) if other != mid]
+        if name and others:
+            ids = ", ".join(str(o) for o in others[:5])
+            warnings.append(
+                f"another active model is also named {name!r} ({ids}); model names are how agents and people "
+                "tell models apart, so consider renaming one"
+            )
+    return warnings
+
+
+async def _get_model(call: Call[s.GetModelApiRequest, s.GetModelApiResponse]) -> Presented:
+    """get_model: the compact read, the draft's changes, the compact option listing, or the full answer."""
+    args = call.args
+    wanted: list[str] | None = getattr(args, "sections", None)
+    request = await call.request()
+    if getattr(args, "view", "compact") == "full":
+        response = await call.send(GET, request)
+        full = _full(response)
+        if wanted:
+            full = {k: v for k, v in full.items() if k not in SECTIONS or k in wanted}
+        return Presented(_get_summary(request, response), full)
+    if request.model_id is None and request.draft_id is None:
+        listing = views.option_listing(await call.state.lookups.listing(call.state.client), wanted)
+        return Presented(views.listing_summary(listing), listing, views.listing_text(listing))
+    response = await call.send(GET, request)
+    base = None
+    if request.draft_id is not None and request.model_id is not None:
+        base = await call.send(GET, s.GetModelApiRequest(model_id=request.model_id))
+    read = views.compact_model(request.model_id, response, wanted, draft_id=request.draft_id, base=base)
+    return Presented(views.model_summary(read), read, views.model_text(read))
+
+
+async def _search_models(call: Call[s.SearchModelApiRequest, s.ListModelApiResponse]) -> Presented:
+    """search_models: a page of models, compact or whole, with each model's sections if asked."""
+    args = call.args
+    wanted: list[str] | None = getattr(args, "sections", None)
+    request = await call.request()
+    response = await call.send(SEARCH, request)
+    details = (
+        await _details(call, [m.model_id for m in response.models or [] if m.model_id], wanted) if wanted else None
     )
+    offset, shown = request.page_offset or 0, len(response.models or [])
+    if getattr(args, "view", "compact") == "full":
+        full = _full(response)
+        for row in full.get("models", []):
+            row.update((details or {}).get(row.get("model_id", ""), {}))
+        page = {"total_count": response.total_count, "next_page_offset": views.next_offset(request, response)}
+        return Presented(views.search_summary(page, shown, offset), full)
+    page = views.compact_search(request, response, details)
+    return Presented(views.search_summary(page, shown, offset), page, views.search_text(page))
+
+
+async def _details(call: Call[Any, Any], model_ids: list[UUID], wanted: list[str]) -> dict[str, dict[str, Any]]:
+    """Each model's selections in ``wanted`` sections, read concurrently (a bounded number at once);
+    a model that cannot be read gets ``{"error": ...}`` instead."""
+
+    async def read(model_id: UUID) -> dict[str, Any]:
+        try:
+            _, response = await call.state.client.request(GET, s.GetModelApiRequest(model_id=model_id))
+        except GlowError as exc:
+            return {"error": str(exc).splitlines()[0][:200]}
+        return {"selections": views.selections(response, wanted)}
+
+    results = await gather_limited([partial(read, m) for m in model_ids])
+    return {str(m): r for m, r in zip(model_ids, results, strict=True)}
+
+
+def _draft_fill(base: s.GetModelApiResponse, given: set[str]) -> dict[str, Any]:
+    """The draft fields the caller did not give, taken from ``base``'s current selections."""
+    fill: dict[str, Any] = {}
+    fields = s.PatchModelDraftApiRequest.model_fields
+    for section in SECTIONS:
+        stem = FIELD_STEM[section]
+        ids = [i for i in (item_id(x) for x in selected(base, section)) if i]
+        single, multi = f"{stem}_id", f"{stem}_ids"
+        if section in ("names", "descriptions"):
+            if single in fields and single not in given and stem not in given and ids:
+                fill[single] = ids[0]
+        elif multi in fields and multi not in given:
+            fill[multi] = ids[:1] if section in SINGLE_SELECT else ids
+    return fill
+
+
+async def _patch_model_draft(call: Call[s.PatchModelDraftApiRequest, s.PatchModelDraftApiResponse]) -> Presented:
+    """patch_model_draft: with base_model_id, fields not given are copied from that model."""
+    base_id = await call.model_id(getattr(call.args, "base_model_id", None), "base_model_id")
+    fill = None
+    if base_id is not None:
+        base = await call.send(GET, s.GetModelApiRequest(model_id=base_id))
+        fill = _draft_fill(base, set(call.args.model_fields_set))
+    request = await call.request(fill)
+    response = await call.send(DRAFT, request)
+    summary = f"Saved draft {response.draft_id} as version {response.new_version}."
+    if base_id is not None:
+        summary += (
+            f" Fields not given were copied from model {base_id}. See what it changes with "
+            f"get_model(model_id={base_id}, draft_id={response.draft_id}); apply it with update_models."
+        )
+    else:
+        summary += " Review it with get_model(model_id=<the model>, draft_id=...); apply it with update_models."
+    structured = _full(response)
+    structured.pop("form_state", None)  # the ids just sent; list_model_drafts and view "full" show them
+    return Presented(summary, structured, wrote=True)
+
+
+async def _duplicate_model(call: Call[s.DuplicateModelApiRequest, s.DuplicateModelApiResponse]) -> Presented:
+    """duplicate_model: forwarded; the summary names the copy (read back once)."""
+    presented = await forward(call)
+    copy_id = presented.structured.get("model_id")
+    try:
+        name = await _model_name(call, UUID(copy_id)) if copy_id else None
+    except GlowError:
+        name = None
+    if name:
+        presented.summary = f"Copied into new model {name!r} (id {copy_id})."
+        presented.structured["name"] = name
+    return presented
+
+
+# ------------------------------------------------------------------------------------------------
+# Summaries (of the whole answers)
+# ------------------------------------------------------------------------------------------------
 
 
 def _count(items: list[Any] | None) -> int:
     return len(items or [])
 
 
-def _batch_summary(verb: str) -> Callable[[BaseModel, Any], str]:
-    def summary(_req: BaseModel, res: Any) -> str:
+def _batch_summary(verb: str) -> Callable[[Any, Any], str]:
+    def summary(_req: Any, res: Any) -> str:
         results = res.results
         ok = sum(1 for r in results if r.success and r.model_id is not None)
         if all(r.success for r in results) and ok == len(results):
@@ -89,150 +412,247 @@ def _batch_summary(verb: str) -> Callable[[BaseModel, Any], str]:
     return summary
 
 
-def _get_summary(req: Any, res: s.GetModelApiResponse) -> str:
+def _get_summary(req: s.GetModelApiRequest, res: s.GetModelApiResponse) -> str:
     if req.model_id is None:
-        sections = [
-            f"{name} {_count(getattr(res, name).resources)}"
-            for name in s.GetModelApiResponse.model_fields
-            if isinstance(getattr(res, name), s._Section) and getattr(res, name).resources is not None
-        ]
-        return "Selectable options (section: count): " + ", ".join(sections) + "."
-    name = res.names.resource if res.names else None
-    label = name.get("name") if isinstance(name, dict) else name
+        counts = [f"{name} {_count(getattr(res, name).resources)}" for name in SECTIONS if getattr(res, name)]
+        return "Selectable options (section: count): " + ", ".join(counts) + "."
+    name = views.compact_model(req.model_id, res, ["names"]).get("name")
     draft = f", with draft version {res.draft_version}" if req.draft_id and res.draft_version is not None else ""
-    return f"Model {label or req.model_id}{draft}."
+    return f"Model {name or req.model_id}{draft}."
 
 
-def _search_summary(req: Any, res: s.ListModelApiResponse) -> str:
-    models = res.models or []
-    if not models:
-        return f"No models on this page (total_count {res.total_count if res.total_count is not None else '?'})."
-    names = ", ".join(m.name or str(m.model_id) for m in models[:10])
-    more = f" (+{len(models) - 10} more on this page)" if len(models) > 10 else ""
-    return f"{len(models)} of {res.total_count if res.total_count is not None else '?'} model(s): {names}{more}."
-
-
-def _delete_summary(_req: Any, res: s.DeleteModelApiResponse) -> str:
+def _delete_summary(_req: s.DeleteModelApiRequest, res: s.DeleteModelApiResponse) -> str:
     ok = sum(1 for r in res.results if r.success)
     return f"Deleted {ok} of {len(res.results)} model(s)."
 
 
-def _export_summary(_req: Any, res: s.ExportModelApiResponse) -> str:
+def _export_summary(_req: s.ExportModelApiRequest, res: s.ExportModelApiResponse) -> str:
     if res.upload_id == ZERO_UUID:
         return "Nothing to export: there are no models."
-    return f"Exported {res.row_count} row(s) to {res.file_name}; read glow://exports/{res.upload_id} for the CSV."
+    return f"Exported {res.row_count} row(s) to {res.file_name}; read {export_uri(res.upload_id)} for the CSV."
 
 
-WORKFLOW = (
-    "Ids of providers, values, modalities, pricing, qualities, reasoning and temperature levels, voices, flags "
-    "and departments come only from get_model called without model_id: each section's resources[].id "
-    "(e.g. modality_ids from modalities.resources)."
+def _export_links(res: s.ExportModelApiResponse) -> list[ResourceLink]:
+    if res.upload_id == ZERO_UUID:
+        return []
+    return [
+        ResourceLink(
+            type="resource_link",
+            uri=export_uri(res.upload_id),
+            name=res.file_name or str(res.upload_id),
+            description=f"Exported models CSV, {res.row_count} row(s)",
+            mime_type="text/csv",
+        )
+    ]
+
+
+def _created(req: s.CreateModelApiRequest, res: s.CreateModelApiResponse) -> list[tuple[str | None, UUID]]:
+    return [
+        (item.name if "name" in item.model_fields_set else None, r.model_id)
+        for item, r in zip(req.models, res.results, strict=False)
+        if r.success and r.model_id is not None
+    ]
+
+
+def _renamed(req: s.UpdateModelApiRequest, _res: s.UpdateModelApiResponse) -> list[tuple[str | None, UUID]]:
+    return [
+        (item.name if "name" in item.model_fields_set else None, item.model_id)
+        for item in req.models
+        if {"name", "name_id"} & item.model_fields_set
+    ]
+
+
+def _copied(_req: s.DuplicateModelApiRequest, res: s.DuplicateModelApiResponse) -> list[tuple[str | None, UUID]]:
+    return [(None, res.model_id)]
+
+
+# ------------------------------------------------------------------------------------------------
+# The tools
+# ------------------------------------------------------------------------------------------------
+
+
+def _ann(*, read_only: bool, destructive: bool = False, idempotent: bool) -> ToolAnnotations:
+    return ToolAnnotations(
+        read_only_hint=read_only,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=False,
+    )
+
+
+LABELS = (
+    "Option ids may be given as labels, any case, as get_model lists them ('openai', 'text (input)', '0.7', "
+    "'Organization'); model ids as exact names. An unknown or ambiguous one is an error listing candidates."
 )
 
-TOOL_SPECS: tuple[ToolSpec, ...] = (
+_DB_ERROR = (
+    "an id in the request does not exist. List valid ones with get_model called without model_id (each option's "
+    "label or id) and send the request again."
+)
+
+_SECTIONS_ARG = "Only these sections (default: all)."
+_BASE_MODEL = (
+    RefStr | None,
+    Field(default=None, description="Start from this model (id or exact name): fields you do not give are copied."),
+)
+
+TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
     ToolSpec(
         name="get_model",
-        operation=OPERATIONS["get"],
+        operation=GET,
         title="Get a model, or the selectable options",
         description=(
-            "Read one model's editor sections (single selections in `resource`, multi in `current`), or, "
-            "called WITHOUT model_id, list every section's selectable options with their ids: the only way to "
-            "learn the ids that create_models, update_models and patch_model_draft take. Pass draft_id too to "
-            "see a draft's selections over the model's (an unknown draft_id is ignored)."
+            "Read one model (model_id: its id or exact name): its selections per section as label = id. Without "
+            "model_id: the selectable options per section, each with a label that works wherever its id goes (at "
+            "most 20 per section besides the selected ones). With draft_id too: the draft's selections over the "
+            "model's and what the draft changes. sections limits the answer; view 'full' gives the upstream's whole "
+            "answer (every section with its option lists)."
         ),
         annotations=_ann(read_only=True, idempotent=True),
         summarize=_get_summary,
+        narrow="Ask for fewer sections (sections), or the compact view.",
+        hints=ErrorHints(
+            forbidden="you can only read models of your departments; use search_models to see what is visible."
+        ),
+        arguments={
+            "view": view_field("'full': the whole answer with option lists."),
+            "sections": sections_field(_SECTIONS_ARG),
+        },
+        outputs=(views.CompactModel, views.OptionListing),
+        handler=_get_model,
     ),
     ToolSpec(
         name="search_models",
-        operation=OPERATIONS["search"],
+        operation=SEARCH,
         title="Search models",
         description=(
-            "Find active models by a case-insensitive substring of name or description, ordered by name, one "
-            "page at a time (page_size, default 12; page_offset). Returns model ids, provider, permissions "
-            "and total_count, plus provider/department/agent facets. Use it to find a model's id."
+            "Find active models by a case-insensitive substring of name or description, ordered by name, one page "
+            "at a time (page_size, default 12; page_offset; the summary gives the next page's offset). Each row: "
+            "id, name, provider, description. With sections (e.g. ['pricing']) each model's selections in those "
+            "sections are added: compare many models in one call. Filters take ids or labels."
         ),
         annotations=_ann(read_only=True, idempotent=True),
-        summarize=_search_summary,
-        narrow="Use a smaller page_size, a more specific search, or filter_provider_ids/filter_department_ids.",
+        summarize=lambda _req, res: f"{_count(res.models)} of {res.total_count} model(s).",
+        narrow="Use a smaller page_size, fewer sections, a more specific search, or filter_provider_ids.",
+        hints=ErrorHints(
+            server_error="the server failed on these search arguments; simplify the search text and keep "
+            "page_offset and page_size small non-negative numbers, then retry."
+        ),
+        arguments={
+            "sections": sections_field("Add each model's selections in these sections."),
+            "view": view_field("'full': the whole answer with facets."),
+        },
+        outputs=(views.CompactSearch,),
+        handler=_search_models,
     ),
     ToolSpec(
         name="create_models",
-        operation=OPERATIONS["create"],
+        operation=CREATE,
         title="Create models",
         description=(
-            "Create one or more models. Each item needs name (or name_id); link options by id. " + WORKFLOW + " "
-            "All-or-nothing validation: if any item fails validation, NOTHING is written and each item's "
-            "field errors are listed (a 'Database error' for an unknown id can leave earlier items written). Needs an admin role; a model with no departments is a default model."
+            "Create one or more models. Each item needs name (or name_id). " + LABELS + " All-or-nothing "
+            "validation: if any item fails validation, NOTHING is written and each item's field errors are listed "
+            "(a 'Database error' for an unknown id can leave earlier items written). The result warns when another "
+            "active model has the same name. Needs an admin role; a model with no departments is a default model."
         ),
         annotations=_ann(read_only=False, idempotent=False),
         summarize=_batch_summary("Created"),
+        hints=ErrorHints(
+            forbidden="creating models needs an admin role.",
+            database_error="an id in the request does not exist. Items are written one by one, so items before the "
+            "failing one may already be saved: check with search_models, then resend only the unsaved items with "
+            "valid labels or ids (get_model without model_id lists them).",
+            may_apply=True,
+        ),
+        batch=True,
+        written=_created,
     ),
     ToolSpec(
         name="update_models",
-        operation=OPERATIONS["update"],
+        operation=UPDATE,
         title="Update models",
         description=(
-            "Change one or more models by model_id. Only the fields you give change: a list field omitted or "
-            "null stays as it is, [] clears it. " + WORKFLOW + " All-or-nothing: one failing item (validation, "
-            "unknown model_id, no permission) means nothing is written. Needs an admin role; default models "
-            "(no departments) need a superadmin."
+            "Change one or more models by model_id (id or exact name). Only the fields you give change: a list "
+            "field omitted or null stays as it is, [] clears it, a list replaces it. " + LABELS + " All-or-nothing: "
+            "one failing item (validation, unknown model_id, no permission) means nothing is written. Needs an admin "
+            "role; default models (no departments) need a superadmin."
         ),
         annotations=_ann(read_only=False, destructive=True, idempotent=True),
         summarize=_batch_summary("Updated"),
+        hints=ErrorHints(
+            forbidden="updating needs an admin role; a default model (no departments) needs a superadmin.",
+            database_error="an id in the request does not exist. Items are written one by one, so items before the "
+            "failing one may already be saved: check with get_model, then resend only the unsaved items with valid "
+            "labels or ids (get_model without model_id lists them).",
+            may_apply=True,
+        ),
+        batch=True,
+        written=_renamed,
     ),
     ToolSpec(
         name="duplicate_model",
-        operation=OPERATIONS["duplicate"],
+        operation=DUPLICATE,
         title="Duplicate a model",
         description=(
-            "Copy a model with all its selections; the copy is named '<name> Copy' and the result's model_id "
-            "is the NEW model's id. Needs an admin role."
+            "Copy a model (model_id: id or exact name) with all its selections; the copy is named '<name> Copy' "
+            "and the result's model_id is the NEW model's id. Needs an admin role."
         ),
         annotations=_ann(read_only=False, idempotent=False),
         summarize=lambda _req, res: f"Copied into new model {res.model_id}: {res.message}",
+        hints=ErrorHints(forbidden="duplicating needs an admin role.", database_error=_DB_ERROR, may_apply=True),
+        written=_copied,
+        handler=_duplicate_model,
     ),
     ToolSpec(
         name="delete_models",
-        operation=OPERATIONS["delete"],
+        operation=DELETE,
         title="Delete models permanently",
         description=(
-            "Permanently delete models by id (no undo). Every id is checked first; an unknown id or a model you "
-            "may not delete aborts the whole request. Needs an admin role (superadmin for default models). "
-            "Confirm with the user before calling."
+            "Permanently delete models (model_ids: ids or exact names; no undo). Every model is checked first; an "
+            "unknown one or one you may not delete aborts the whole request. Needs an admin role (superadmin for "
+            "default models). Confirm with the user before calling."
         ),
         annotations=_ann(read_only=False, destructive=True, idempotent=True),
         summarize=_delete_summary,
+        hints=ErrorHints(
+            forbidden="deleting needs an admin role; a default model (no departments) needs a superadmin.",
+            may_apply=True,
+        ),
     ),
     ToolSpec(
         name="patch_model_draft",
-        operation=OPERATIONS["draft"],
+        operation=DRAFT,
         title="Save a model draft",
         description=(
-            "Save an editor draft: send the FULL form state each time (omitted lists are saved as empty). "
-            "Append-only: every call stores a NEW draft with a new draft_id and version expected_version + 1; "
-            "nothing changes on the model. A draft is not tied to a model: review it with "
-            "get_model(model_id, draft_id), then apply it with update_models. Needs an admin role."
+            "Save an editor draft of the FULL form state. With base_model_id, every field you do not give is copied "
+            "from that model, so you give only what changes; without it, omitted lists are saved as empty. "
+            + LABELS
+            + " Append-only: each call stores a NEW draft (version expected_version + 1); the model does not "
+            "change. See what a draft changes with get_model(model_id, draft_id); apply it with update_models. Needs "
+            "an admin role."
         ),
         annotations=_ann(read_only=False, idempotent=False),
         summarize=lambda _req, res: f"Saved draft {res.draft_id} as version {res.new_version}.",
+        hints=ErrorHints(forbidden="saving drafts needs an admin role.", database_error=_DB_ERROR, may_apply=True),
+        arguments={"base_model_id": _BASE_MODEL},
+        handler=_patch_model_draft,
     ),
     ToolSpec(
         name="list_model_drafts",
-        operation=OPERATIONS["drafts"],
+        operation=DRAFTS,
         title="List my model drafts",
-        description="List your 20 newest model drafts, newest first, with their selections and versions.",
+        description="List your 20 newest model drafts, newest first, with their selections (ids) and versions.",
         annotations=_ann(read_only=True, idempotent=True),
         summarize=lambda _req, res: f"{_count(res.entries)} draft(s).",
     ),
     ToolSpec(
         name="get_model_docs",
-        operation=OPERATIONS["docs"],
+        operation=DOCS,
         title="Get the models documentation",
         description=(
             "Documentation of the models artifact: tables and columns, operations with their parameters, "
-            "permissions and page titles. Pass entity_id (a model id) for that model's page titles. "
-            "Also readable as resource glow://models/docs."
+            "permissions and page titles. Pass entity_id (a model's id or exact name) for that model's page titles. "
+            f"Also readable as resource {DOCS_URI}."
         ),
         annotations=_ann(read_only=True, idempotent=True),
         summarize=lambda _req, res: (
@@ -241,23 +661,24 @@ TOOL_SPECS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         name="export_models",
-        operation=OPERATIONS["export"],
+        operation=EXPORT,
         title="Export models as CSV",
         description=(
-            "Export all models (or one, with model_id) to a CSV upload and return its upload_id, file_name and "
-            "row_count, plus a link to resource glow://exports/{upload_id} that serves the CSV rows. An all-zero "
-            "upload_id means there was nothing to export."
+            "Export all models (or one: model_id, an id or exact name) to a CSV upload and return its upload_id, "
+            "file_name and row_count, plus a link to resource glow://exports/{upload_id} that serves the CSV rows. "
+            "An all-zero upload_id means there was nothing to export."
         ),
         annotations=_ann(read_only=False, idempotent=False),
         summarize=_export_summary,
+        links=_export_links,
     ),
     ToolSpec(
         name="refresh_models",
-        operation=OPERATIONS["refresh"],
+        operation=REFRESH,
         title="Refresh model views and caches",
         description=(
-            "Refresh the models' materialized views and invalidate their caches. Use it when search or "
-            "list_model_drafts look stale after a change."
+            "Refresh the models' materialized views and invalidate their caches (and this server's cached option "
+            "lists). Use it when search or list_model_drafts look stale after a change."
         ),
         annotations=_ann(read_only=False, idempotent=True),
         summarize=lambda _req, res: (
@@ -270,7 +691,7 @@ TOOL_NAMES: tuple[str, ...] = tuple(spec.name for spec in TOOL_SPECS)
 READ_ONLY_TOOL_NAMES: tuple[str, ...] = tuple(spec.name for spec in TOOL_SPECS if spec.read_only)
 
 
-def select_tools(*, read_only: bool, include: list[str], exclude: list[str]) -> list[ToolSpec]:
+def select_tools(*, read_only: bool, include: list[str], exclude: list[str]) -> list[ToolSpec[Any, Any]]:
     """The tool specs to register: ``include`` (all when empty) minus ``exclude`` (exclude wins),
     read-only ones only when ``read_only``.
 
@@ -280,12 +701,11 @@ def select_tools(*, read_only: bool, include: list[str], exclude: list[str]) -> 
     unknown = sorted({n for n in [*include, *exclude] if n not in TOOL_NAMES})
     if unknown:
         raise ValueError(f"unknown tool name(s): {', '.join(unknown)}; valid names: {', '.join(TOOL_NAMES)}")
-    chosen = [
+    return [
         spec
         for spec in TOOL_SPECS
         if (not include or spec.name in include) and spec.name not in exclude and (spec.read_only or not read_only)
     ]
-    return chosen
 
 
 # ------------------------------------------------------------------------------------------------
@@ -293,72 +713,35 @@ def select_tools(*, read_only: bool, include: list[str], exclude: list[str]) -> 
 # ------------------------------------------------------------------------------------------------
 
 
-def dump_result(model: BaseModel) -> dict[str, Any]:
-    """Structured content of a response model: JSON mode, nulls and defaults left out."""
-    return model.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+async def run_tool(spec: ToolSpec[Any, Any], state: AppState, arguments: dict[str, Any]) -> Any:
+    """Validate ``arguments``, answer the call, and build the tool result (a ``CallToolResult``).
 
-
-#: One encoder for every result. ``check_circular=False``: the data comes from ``model_dump()`` and
-#: cannot be circular, so the per-container bookkeeping is skipped (about 13% of this encode on a
-#: 47 KB get_model result; the output is the same).
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
-
-
-def compact_json(data: Any) -> str:
-    """JSON with no whitespace and unicode kept as is (fewest tokens)."""
-    return _COMPACT.encode(data)
-
-
-def error_result(text: str, structured: dict[str, Any] | None = None) -> CallToolResult:
-    """A tool error (``isError: true``) with ``text`` as its only content."""
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured, is_error=True)
-
-
-def _accepts_str(annotation: Any) -> bool:
-    """Whether a field typed ``annotation`` takes a plain string (``str``, ``str | None``...)."""
-    return annotation is str or (get_origin(annotation) in (Union, UnionType) and str in get_args(annotation))
-
-
-def _coerce_json_strings(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, Any]:
-    """Parse list/object arguments that a client sent as JSON strings (a known client habit).
-
-    Only for fields that do not take a string: a name or description that happens to look like
-    JSON (``'{"temperature": 0.2}'``) stays the string it is.
+    Never raises (except for cancellation): every failure is a tool error. After a write tool
+    (whatever its outcome) the cached option lists are dropped.
     """
-    out = dict(arguments)
-    for name, value in arguments.items():
-        field = model.model_fields.get(name)
-        if field is None or not isinstance(value, str) or value[:1] not in ("[", "{") or _accepts_str(field.annotation):
-            continue
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            continue
-        if isinstance(parsed, (list, dict)):
-            out[name] = parsed
-    return out
-
-
-async def run_tool(spec: ToolSpec, state: AppState, arguments: dict[str, Any]) -> CallToolResult:
-    """Validate ``arguments``, call the upstream, and build the tool result. Never raises
-    (except for cancellation): every failure is a tool error."""
     started = time.perf_counter()
-    status: int | None = None
+    call: Call[Any, Any] | None = None
     outcome = "error"
     try:
         try:
-            request = spec.request_model.model_validate(_coerce_json_strings(spec.request_model, arguments))
+            args = spec.argument_model.model_validate(arguments)
         except pydantic.ValidationError as exc:
             outcome = "invalid_arguments"
             return error_result(render_validation_error(spec.name, exc))
+        call = Call(spec, state, args)
         try:
-            client = state.client
-            status, response = await client.request(spec.operation, request if spec.operation.request_model else None)
-        except GlowError as exc:
-            status = getattr(exc, "status", None)
-            return error_result(render_error(spec.name, exc, state.display_url))
-        structured = dump_result(response)
-        result = _success(spec, request, response, structured, state)
+            presented = await (spec.handler or forward)(call)
+        except LookupFailed as exc:
+            outcome = "unresolved"
+            return error_result(render_lookup_error(spec.name, exc))
+        except pydantic.ValidationError as exc:  # a resolved request the contract refuses
+            outcome = "invalid_arguments"
+            return error_result(render_validation_error(spec.name, exc))
+        except (GlowError, ConfigurationError) as exc:
+            return error_result(render_error(spec.name, exc, state.display_url, spec.hints))
+        result = build_result(
+            presented, max_tokens=state.settings.max_result_tokens, narrow=spec.narrow, subject=spec.name
+        )
         outcome = "error" if result.is_error else "ok"
         return result
     except Exception:  # a bug of ours: log it, tell the agent without internals
@@ -367,80 +750,36 @@ async def run_tool(spec: ToolSpec, state: AppState, arguments: dict[str, Any]) -
             f"{spec.name} failed inside the MCP server (a bug, logged on the server). Retrying will not help."
         )
     finally:
+        if call is not None and not spec.read_only:
+            state.lookups.invalidate()
+        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        status = call.status if call is not None else None
         logger.info(
             "tool %s -> %s (upstream %s) in %.1f ms",
             spec.name,
             outcome,
             status,
-            (time.perf_counter() - started) * 1000,
-            extra={
-                "tool": spec.name,
-                "outcome": outcome,
-                "upstream_status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            },
+            elapsed,
+            extra={"tool": spec.name, "outcome": outcome, "upstream_status": status, "duration_ms": elapsed},
         )
-
-
-def _success(
-    spec: ToolSpec, request: BaseModel, response: Any, structured: dict[str, Any], state: AppState
-) -> CallToolResult:
-    body = compact_json(structured)
-    limit = state.settings.max_result_tokens
-    tokens = len(body.encode()) // BYTES_PER_TOKEN
-    if tokens > limit:
-        if spec.read_only:
-            return error_result(
-                f"{spec.name}: the result is about {tokens} tokens, over the {limit}-token limit of MCP clients, "
-                f"so it was not returned. {spec.narrow}"
-            )
-        # A write has happened: never report it as a failure (the agent would redo it). Keep the
-        # summary, leave the per-item JSON out of the text; structured content stays complete.
-        body = (
-            f"(The write was applied. Its per-item JSON, about {tokens} tokens, is left out of this text "
-            "to stay within the client's limit; it is in the structured content.)"
-        )
-    summary = spec.summarize(request, response)
-    content: list[Any] = [TextContent(type="text", text=f"{summary}\n{body}")]
-    is_error = False
-    if spec.name in ("create_models", "update_models"):
-        failed = [(i, r) for i, r in enumerate(response.results) if not r.success]
-        if failed:
-            is_error = True
-            lines = [f"{spec.name}: nothing was written, because {len(failed)} item(s) failed:"]
-            for i, r in failed:
-                lines.append(f"- item {i}: {r.message}")
-                lines.extend(f"    {e.field}: {e.message}" for e in r.errors or [])
-            lines.append("Fix those items and send the whole batch again; ids come from get_model without model_id.")
-            content = [TextContent(type="text", text="\n".join(lines) + "\n" + body)]
-    if spec.name == "export_models" and response.upload_id != ZERO_UUID:
-        content.append(
-            ResourceLink(
-                type="resource_link",
-                uri=f"glow://exports/{response.upload_id}",
-                name=response.file_name or str(response.upload_id),
-                description=f"Exported models CSV, {response.row_count} row(s)",
-                mime_type="text/csv",
-            )
-        )
-    return CallToolResult(content=content, structured_content=structured, is_error=is_error)
 
 
 class GlowTool(Tool):
     """An MCP tool bound to one :class:`ToolSpec`.
 
     It keeps ``MCPServer``'s registration and listing but replaces the call path: arguments are
-    validated against the operation's request model (unknown fields rejected), and the result is
-    built by :func:`run_tool`. ``parameters`` and ``output_schema`` are the shaped schemas.
+    validated against the spec's argument model (unknown fields rejected), and the result is built
+    by :func:`run_tool`. ``parameters`` and ``output_schema`` are the spec's shaped schemas.
     """
 
-    spec: Any = pydantic.Field(exclude=True)
-    state: Any = pydantic.Field(exclude=True)
-    shaped_output_schema: dict[str, Any] = pydantic.Field(exclude=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    spec: ToolSpec[Any, Any] = pydantic.Field(exclude=True)
+    state: AppState = pydantic.Field(exclude=True)
 
     @property
     def output_schema(self) -> dict[str, Any] | None:
-        return self.shaped_output_schema
+        return self.spec.output_schema
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
         return await run_tool(self.spec, self.state, arguments)
@@ -453,7 +792,7 @@ async def _never_called() -> None:
 _PLACEHOLDER: Tool | None = None
 
 
-def build_tool(spec: ToolSpec, state: AppState) -> GlowTool:
+def build_tool(spec: ToolSpec[Any, Any], state: AppState) -> GlowTool:
     """Create the registered tool for ``spec``, with shaped input and output schemas."""
     global _PLACEHOLDER
     if _PLACEHOLDER is None:
@@ -464,12 +803,11 @@ def build_tool(spec: ToolSpec, state: AppState) -> GlowTool:
         name=spec.name,
         title=spec.title,
         description=spec.description,
-        parameters=shape_schema(spec.request_model.model_json_schema(), for_input=True),
+        parameters=spec.input_schema,
         fn_metadata=base.fn_metadata,
         is_async=True,
         context_kwarg=None,
         annotations=spec.annotations,
         spec=spec,
         state=state,
-        shaped_output_schema=shape_schema(spec.operation.response_model.model_json_schema(), for_input=False),
     )

@@ -1,0 +1,301 @@
+"""Labels and names where ids go: the option cache and the resolution of references.
+
+An agent may write an option's label (``"openai"``, ``"text (input)"``, ``"0.7"``) wherever an
+option id goes, and a model's exact name wherever a model id goes. Before anything is sent, every
+such reference is resolved to its id here; one that matches nothing, or several things, raises
+:class:`~glow_models_mcp.exceptions.LookupFailed` (nothing is written).
+
+Where option ids come from: the upstream's ``get`` without ``model_id`` (the option listing) offers
+every section's options, but at most 20 per section. A label not found there widens the search
+once: the options that any visible model has selected or is offered (``get`` of each model found
+by ``search``, a bounded number at a time). Both are cached in :class:`LookupCache` for
+``GLOW_MCP_LOOKUP_CACHE_SECONDS`` and dropped on every write and on ``refresh_models``, so a call
+with labels does not read the 47 KB listing again each time.
+
+Model names are resolved with one ``search`` per distinct name (only active models are found).
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+
+from . import schemas as s
+from .exceptions import LookupFailed, LookupProblem
+from .sections import SECTIONS, Option, f32, label_items, match_keys, norm, offered, selected
+from .upstream import GET, SEARCH, GlowClient
+
+T = TypeVar("T")
+
+#: Upstream calls a lookup or a multi-model read runs at once.
+CONCURRENCY = 8
+
+#: Most models whose options a widened lookup reads (a bound on its cost in a large catalog).
+MAX_SCANNED_MODELS = 500
+
+#: Most candidates an error lists per reference.
+MAX_CANDIDATES = 20
+
+#: Where an agent finds the full lists (said by every lookup error).
+WHERE_LISTS_COME_FROM = (
+    "Option labels and ids come from get_model without model_id (the Glow API offers at most 20 options per "
+    "section besides the selected ones; labels of options that any model has selected are accepted too); model "
+    "names and ids from search_models (only active models are found by name)."
+)
+
+
+async def gather_limited(calls: Sequence[Callable[[], Awaitable[T]]], limit: int = CONCURRENCY) -> list[T]:
+    """Await every call, at most ``limit`` at a time; results in the order of ``calls``.
+
+    The first exception cancels the rest and propagates.
+    """
+    results: list[Any] = [None] * len(calls)
+    limiter = anyio.CapacityLimiter(limit)
+
+    async def run(index: int, call: Callable[[], Awaitable[T]]) -> None:
+        async with limiter:
+            results[index] = await call()
+
+    async with anyio.create_task_group() as tg:
+        for index, call in enumerate(calls):
+            tg.start_soon(run, index, call)
+    return results
+
+
+class OptionCatalog:
+    """The known options of every section, with their labels (unique within a section)."""
+
+    def __init__(self, items: dict[str, list[dict[str, Any]]], *, widened: bool) -> None:
+        self.widened = widened
+        self.options: dict[str, list[Option]] = {}
+        for section in SECTIONS:
+            options = []
+            for label, item in label_items(section, items.get(section, [])):
+                temp = item.get("temperature")
+                options.append(
+                    Option(
+                        section=section,
+                        id=str(item.get("id") or item.get("flag_option_id")),
+                        label=label,
+                        keys=match_keys(section, item, label),
+                        temperature=f32(float(temp)) if isinstance(temp, int | float) else None,
+                    )
+                )
+            self.options[section] = options
+
+    def find(self, section: str, text: str) -> list[Option]:
+        """The options of ``section`` that ``text`` names (case-insensitive; a number names the
+        temperature level of that float32 value)."""
+        key = norm(text)
+        options = self.options.get(section, [])
+        exact = [o for o in options if norm(o.label) == key]
+        if exact:
+            return exact
+        found = [o for o in options if key in o.keys]
+        if not found and section == "temperature_levels":
+            try:
+                wanted = f32(float(text))
+            except ValueError:
+                return []
+            found = [o for o in options if o.temperature == wanted]
+        return found
+
+    def candidates(self, section: str, text: str) -> list[Option]:
+        """Up to :data:`MAX_CANDIDATES` options of ``section`` that look like ``text``, best first,
+        then the others in listing order."""
+        options = self.options.get(section, [])
+        key = norm(text)
+        contains = [o for o in options if key and (key in norm(o.label) or norm(o.label) in key)]
+        close_labels = difflib.get_close_matches(key, [norm(o.label) for o in options], n=MAX_CANDIDATES, cutoff=0.3)
+        close = [o for label in close_labels for o in options if norm(o.label) == label]
+        ranked: list[Option] = []
+        for option in [*contains, *close, *options]:
+            if option not in ranked:
+                ranked.append(option)
+        return ranked[:MAX_CANDIDATES]
+
+
+class LookupCache:
+    """What lookups reuse between calls: the option listing and the option catalog.
+
+    One per server (the upstream credentials are the server's, so every caller of one server is
+    the same Glow user). Entries expire after ``ttl`` seconds and :meth:`invalidate` drops them
+    (every write and ``refresh_models`` call it). Concurrent callers share one upstream fetch.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._lock = anyio.Lock()
+        self._listing: s.GetModelApiResponse | None = None
+        self._catalog: OptionCatalog | None = None
+        self._fetched_at = 0.0
+        self._generation = 0
+
+    def invalidate(self) -> None:
+        """Drop everything cached (after a write, or ``refresh_models``)."""
+        self._listing = None
+        self._catalog = None
+        self._generation += 1
+
+    def _fresh(self) -> bool:
+        return self.ttl > 0 and time.monotonic() - self._fetched_at < self.ttl
+
+    async def listing(self, client: GlowClient) -> s.GetModelApiResponse:
+        """The upstream's option listing (``get`` without ids), cached."""
+        async with self._lock:
+            if self._listing is None or not self._fresh():
+                generation = self._generation
+                _, listing = await client.request(GET, s.GetModelApiRequest())
+                if generation == self._generation:  # not invalidated meanwhile
+                    self._listing, self._catalog, self._fetched_at = listing, None, time.monotonic()
+                return listing
+            return self._listing
+
+    async def catalog(self, client: GlowClient, *, widen: bool) -> OptionCatalog:
+        """The option catalog: the listing's options, plus (``widen``) every visible model's."""
+        listing = await self.listing(client)
+        async with self._lock:
+            current = self._catalog
+            if current is not None and (current.widened or not widen) and self._fresh():
+                return current
+        items: dict[str, list[dict[str, Any]]] = {section: offered(listing, section) for section in SECTIONS}
+        if widen:
+            for response in await _every_model(client):
+                for section in SECTIONS:
+                    items[section] += selected(response, section) + offered(response, section)
+        catalog = OptionCatalog(items, widened=widen)
+        async with self._lock:
+            if self._listing is listing:
+                self._catalog = catalog
+        return catalog
+
+
+async def _every_model(client: GlowClient) -> list[s.GetModelApiResponse]:
+    """``get`` of every active model that ``search`` finds (at most :data:`MAX_SCANNED_MODELS`)."""
+    ids: list[uuid.UUID] = []
+    offset = 0
+    while len(ids) < MAX_SCANNED_MODELS:
+        _, page = await client.request(SEARCH, s.SearchModelApiRequest(page_size=100, page_offset=offset))
+        models = page.models or []
+        ids += [m.model_id for m in models if m.model_id is not None]
+        offset += len(models)
+        if not models or offset >= (page.total_count or 0):
+            break
+
+    async def read(model_id: uuid.UUID) -> s.GetModelApiResponse | None:
+        try:
+            return (await client.request(GET, s.GetModelApiRequest(model_id=model_id)))[1]
+        except Exception:  # a model we may not read (403) or that just went away: skip it
+            return None
+
+    results = await gather_limited([partial(read, m) for m in ids[:MAX_SCANNED_MODELS]])
+    return [r for r in results if r is not None]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to resolve: at ``path`` in the arguments, ``value`` names an option of
+    ``section`` (``None``: a model)."""
+
+    path: str
+    section: str | None
+    value: str
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    """``value`` as a UUID when it is one (any case, with or without hyphens), else ``None``."""
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError:
+        return None
+
+
+async def resolve(refs: Iterable[Ref], client: GlowClient, cache: LookupCache) -> dict[Ref, uuid.UUID]:
+    """The id of every reference; ids are taken as they are, labels and names looked up.
+
+    Raises:
+        LookupFailed: listing every reference that matched no option or model, or several
+            (with up to :data:`MAX_CANDIDATES` candidates each). Nothing has been written.
+        GlowError: when an upstream read needed for the lookup fails.
+    """
+    refs = list(dict.fromkeys(refs))
+    out: dict[Ref, uuid.UUID] = {}
+    labels: list[Ref] = []
+    names: list[Ref] = []
+    for ref in refs:
+        as_id = parse_uuid(ref.value)
+        if as_id is not None:
+            out[ref] = as_id
+        elif ref.section is None:
+            names.append(ref)
+        else:
+            labels.append(ref)
+    problems: list[LookupProblem] = []
+
+    if labels:
+        catalog = await cache.catalog(client, widen=False)
+        if any(not catalog.find(r.section, r.value) for r in labels if r.section):
+            catalog = await cache.catalog(client, widen=True)
+        for ref in labels:
+            assert ref.section is not None
+            found = catalog.find(ref.section, ref.value)
+            if len(found) == 1:
+                out[ref] = uuid.UUID(found[0].id)
+                continue
+            what = ref.section.replace("_", " ")
+            if found:
+                reason = f"{len(found)} {what} options match {ref.value!r}; use one of their labels or ids"
+                candidates = [(o.label, o.id) for o in found[:MAX_CANDIDATES]]
+            else:
+                reason = f"no {what} option is labelled {ref.value!r}"
+                candidates = [(o.label, o.id) for o in catalog.candidates(ref.section, ref.value)]
+            problems.append(LookupProblem(ref.path, ref.value, reason, candidates))
+
+    if names:
+        distinct = list(dict.fromkeys(r.value for r in names))
+        matches = dict(
+            zip(distinct, await gather_limited([partial(_models_named, client, n) for n in distinct]), strict=True)
+        )
+        for ref in names:
+            exact, others = matches[ref.value]
+            if len(exact) == 1:
+                out[ref] = exact[0][1]
+                continue
+            if exact:
+                reason = f"{len(exact)} active models are named {ref.value!r}; give the id of the one you mean"
+                candidates = [(name, str(mid)) for name, mid in exact[:MAX_CANDIDATES]]
+            else:
+                reason = f"no active model is named {ref.value!r} (a model id or the exact name is needed)"
+                candidates = [(name, str(mid)) for name, mid in others[:MAX_CANDIDATES]]
+            problems.append(LookupProblem(ref.path, ref.value, reason, candidates))
+
+    if problems:
+        raise LookupFailed(problems, WHERE_LISTS_COME_FROM)
+    return out
+
+
+async def _models_named(
+    client: GlowClient, name: str
+) -> tuple[list[tuple[str, uuid.UUID]], list[tuple[str, uuid.UUID]]]:
+    """Active models named exactly ``name`` (or, failing that, the one named so in another case),
+    and the other models whose name or description contains it."""
+    _, page = await client.request(SEARCH, s.SearchModelApiRequest(search=name.strip(), page_size=100))
+    hits = [(m.name or "", m.model_id) for m in page.models or [] if m.model_id is not None]
+    exact = [h for h in hits if h[0] == name.strip()]
+    if not exact:
+        exact = [h for h in hits if norm(h[0]) == norm(name)]
+    others = [h for h in hits if h not in exact]
+    return exact, others
+
+
+async def models_named(client: GlowClient, name: str) -> list[tuple[str, uuid.UUID]]:
+    """``(name, id)`` of every active model named exactly ``name``."""
+    _, page = await client.request(SEARCH, s.SearchModelApiRequest(search=name, page_size=100))
+    return [(m.name or "", m.model_id) for m in page.models or [] if m.model_id is not None and m.name == name]

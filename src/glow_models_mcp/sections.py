@@ -1,0 +1,250 @@
+"""The editor sections of a model and the compact form of their options (a leaf: pure functions).
+
+Glow's ``get`` operation answers with one *section* per kind of option (providers, modalities,
+pricing...). Each section offers selectable items (``resources``) and holds the model's selection
+(``resource`` in single-select sections, ``current`` in multi-select ones). This module knows:
+
+* :data:`SECTIONS`, which request field takes which section's ids (:func:`ref_section`);
+* the **label** of an option: a short text unique within its section that an agent can write
+  where an id goes (``"openai"``, ``"text (input)"``, ``"0.7"``, ``"input: 0.3 per million_text"``);
+* the **compact item** of an option: ``{"id", "label"}`` plus, for pricing, ``type``, ``price``
+  and ``unit``;
+* :func:`f32`: numbers the upstream stores as float32 (temperatures) rendered as the shortest
+  decimal that reads back to the same float32 (``0.01``, not ``0.009999999776482582``).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+#: A section of ``GetModelApiResponse`` (the editor's order).
+SectionName = Literal[
+    "names",
+    "descriptions",
+    "values",
+    "providers",
+    "flags",
+    "departments",
+    "modalities",
+    "temperature_levels",
+    "pricing",
+    "reasoning_levels",
+    "qualities",
+    "voices",
+]
+
+#: Every section, in the editor's order.
+SECTIONS: tuple[str, ...] = get_args(SectionName)
+
+#: Sections whose selection is one item (``resource``); the others select a list (``current``).
+SINGLE_SELECT = frozenset({"names", "descriptions", "values", "providers"})
+
+#: The request-field stem of each section: ``<stem>_id`` / ``<stem>_ids`` take its option ids.
+FIELD_STEM: dict[str, str] = {
+    "names": "name",
+    "descriptions": "description",
+    "values": "value",
+    "providers": "provider",
+    "flags": "flag",
+    "departments": "department",
+    "modalities": "modality",
+    "temperature_levels": "temperature_level",
+    "pricing": "pricing",
+    "reasoning_levels": "reasoning_level",
+    "qualities": "quality",
+    "voices": "voice",
+}
+
+_BY_FIELD: dict[str, str] = {
+    f"{stem}_{suffix}": section for section, stem in FIELD_STEM.items() for suffix in ("id", "ids")
+}
+
+#: Request fields that take a model id (and so accept a model's exact name).
+MODEL_REF_FIELDS = frozenset({"model_id", "model_ids", "base_model_id", "entity_id"})
+
+#: Keys of option items whose numbers the upstream stores as float32.
+FLOAT32_KEYS = frozenset({"temperature"})
+
+#: Longest label shown for a free-text option (descriptions); the full text is accepted too.
+MAX_LABEL_CHARS = 24
+
+
+def ref_section(field_name: str) -> str | None:
+    """The section whose option ids request field ``field_name`` takes (``provider_ids`` ->
+    ``"providers"``, ``filter_department_ids`` -> ``"departments"``), or ``None``."""
+    return _BY_FIELD.get(field_name.removeprefix("filter_"))
+
+
+def section_alias(text: str) -> str | None:
+    """The section meant by ``text``: a section name or its field stem, any case (``"Pricing"``,
+    ``"modality"``, ``"temperature level"``), or ``None``."""
+    key = "_".join(text.strip().lower().replace("-", " ").split())
+    if key in FIELD_STEM:
+        return key
+    for section, stem in FIELD_STEM.items():
+        if key in (stem, f"{stem}s", f"{stem}_ids", f"{stem}_id"):
+            return section
+    return None
+
+
+def f32(value: float) -> float:
+    """``value`` as a float32 reads it, written with the fewest significant digits that read back
+    to the same float32 (``0.009999999776482582`` -> ``0.01``)."""
+    single = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        shortest = float(f"{single:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", shortest))[0] == single:
+            return shortest
+    return single
+
+
+def _number(value: float) -> str:
+    text = f"{value:g}" if abs(value) < 1e15 else repr(value)
+    return text
+
+
+def fix_float32(data: Any) -> Any:
+    """A copy of JSON-like ``data`` with every :data:`FLOAT32_KEYS` number rendered by :func:`f32`."""
+    if isinstance(data, dict):
+        return {k: f32(v) if k in FLOAT32_KEYS and isinstance(v, float) else fix_float32(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [fix_float32(v) for v in data]
+    return data
+
+
+def item_id(item: Mapping[str, Any]) -> str | None:
+    """The id of an option item (flags may carry only ``flag_option_id``)."""
+    value = item.get("id") or item.get("flag_option_id")
+    return None if value is None else str(value)
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_LABEL_CHARS else text[: MAX_LABEL_CHARS - 1].rstrip() + "…"
+
+
+def base_label(section: str, item: Mapping[str, Any]) -> str:
+    """The label of an option before de-duplication (see :func:`label_items`)."""
+    name = item.get("name")
+    if section == "modalities" and item.get("modality") is not None:
+        direction = "input" if item.get("is_input") else "output"
+        return f"{item['modality']} ({direction})"
+    if section == "temperature_levels" and isinstance(item.get("temperature"), int | float):
+        return _number(f32(float(item["temperature"])))
+    if section == "pricing" and item.get("pricing_type") is not None and item.get("price") is not None:
+        return f"{item['pricing_type']}: {_number(float(item['price']))} per {item.get('unit_name') or 'unit'}"
+    if section == "flags":
+        key = item.get("key") or (str(name).removeprefix("model_") if name else None)
+        if key:
+            return str(key)
+    if section == "descriptions":
+        return _clip(str(item.get("description") or name or ""))
+    for key in ("value", "reasoning_level", "quality", "voice"):
+        if item.get(key) is not None and section != "names":
+            return str(item[key])
+    if name is not None:
+        return str(name)
+    return str(item.get("label") or item_id(item) or "?")
+
+
+def match_keys(section: str, item: Mapping[str, Any], label: str) -> frozenset[str]:
+    """Every normalized text (see :func:`norm`) that names this option: its label, its name and
+    its identifying value (a bare modality name matches both directions, so it is ambiguous)."""
+    keys = {label, base_label(section, item)}
+    for key in ("name", "value", "modality", "reasoning_level", "quality", "voice", "key", "label", "description"):
+        value = item.get(key)
+        if isinstance(value, str) and value:
+            keys.add(value)
+    if section == "flags" and isinstance(item.get("name"), str):
+        keys.add(item["name"].removeprefix("model_"))
+    return frozenset(norm(k) for k in keys if k)
+
+
+def norm(text: str) -> str:
+    """Case- and whitespace-insensitive form of a label."""
+    return " ".join(text.casefold().split())
+
+
+def label_items(section: str, items: Iterable[Mapping[str, Any]]) -> list[tuple[str, Mapping[str, Any]]]:
+    """``(label, item)`` for each distinct item (by id), labels made unique within the list: a label
+    two items share gets the first 8 characters of the id appended (``"x [1f33965c]"``)."""
+    seen: set[str] = set()
+    distinct: list[Mapping[str, Any]] = []
+    for item in items:
+        ident = item_id(item)
+        if ident is None or ident in seen:
+            continue
+        seen.add(ident)
+        distinct.append(item)
+    labels = [base_label(section, item) for item in distinct]
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[norm(label)] = counts.get(norm(label), 0) + 1
+    out = []
+    for label, item in zip(labels, distinct, strict=True):
+        if counts[norm(label)] > 1:
+            label = f"{label} [{item_id(item)[:8]}]"  # type: ignore[index]
+        out.append((label, item))
+    return out
+
+
+def compact_item(section: str, label: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    """The compact form of an option: ``{"id", "label"}``, plus ``type``, ``price`` and ``unit``
+    for a pricing entry (the label says them too)."""
+    out: dict[str, Any] = {"id": item_id(item), "label": label}
+    if section == "pricing":
+        for key, source in (("type", "pricing_type"), ("price", "price"), ("unit", "unit_name")):
+            if item.get(source) is not None:
+                out[key] = item[source]
+    return out
+
+
+def compact_items(section: str, items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`compact_item` of each distinct item, with labels unique within the list."""
+    return [compact_item(section, label, item) for label, item in label_items(section, items)]
+
+
+def as_dict(item: Any) -> dict[str, Any]:
+    """An option item as a plain dict (flags are pydantic models, the others dicts)."""
+    if isinstance(item, dict):
+        return item
+    dump = getattr(item, "model_dump", None)
+    if dump is not None:
+        return dict(dump(mode="json"))
+    return {"id": str(item)}
+
+
+def selected(response: Any, section: str) -> list[dict[str, Any]]:
+    """The items a ``GetModelApiResponse`` has selected in ``section`` (``[]`` when none)."""
+    sec = getattr(response, section, None)
+    if sec is None:
+        return []
+    if section in SINGLE_SELECT:
+        resource = getattr(sec, "resource", None)
+        return [as_dict(resource)] if resource else []
+    return [as_dict(item) for item in getattr(sec, "current", None) or []]
+
+
+def offered(response: Any, section: str) -> list[dict[str, Any]]:
+    """The selectable items a ``GetModelApiResponse`` lists in ``section`` (``resources``)."""
+    sec = getattr(response, section, None)
+    return [as_dict(item) for item in getattr(sec, "resources", None) or []] if sec is not None else []
+
+
+def render_items(items: Sequence[Mapping[str, Any]]) -> str:
+    """``label = id; label = id`` (or ``(none)``): how the text content lists compact items."""
+    return "; ".join(f"{i['label']} = {i['id']}" for i in items) or "(none)"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One known option of a section: its id, its label and every text that names it."""
+
+    section: str
+    id: str
+    label: str
+    keys: frozenset[str] = field(default_factory=frozenset)
+    temperature: float | None = None
