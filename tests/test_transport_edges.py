@@ -428,10 +428,15 @@ async def test_sse_media_types_are_case_insensitive(sse_url: str) -> None:
 # ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["glow", "/glow/", "/", "/a//b", "/a b", "/a?b", "/a#b", "/a%2Fb"])
+@pytest.mark.parametrize("value", ["glow", "/glow/", "/", "/a//b", "/a b", "/a?b", "/a#b", "/a%2Fb", "/glöw", " /glow"])
 def test_root_path_must_be_a_clean_path(value: str) -> None:
     with pytest.raises(ValueError, match="must be empty or a path like /glow"):
         Settings(root_path=value)
+
+
+@pytest.mark.parametrize("value", ["", "/glow", "/a/b-c_d.e~f", "/mcp:v1"])
+def test_clean_root_paths_are_kept(value: str) -> None:
+    assert Settings(root_path=value).root_path == value
 
 
 def test_root_path_setting_is_named_when_invalid() -> None:

@@ -213,7 +213,7 @@ class _Terminated(BaseException):
     uvicorn re-raises the SIGTERM it caught once it has shut down); ends the process with 143."""
 
 
-def _sigterm_to_interrupt() -> None:
+def _sigterm_to_exit() -> None:
     def handler(signum: int, frame: Any) -> None:
         raise _Terminated
 
@@ -226,7 +226,7 @@ def _sigterm_to_interrupt() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``glow-models-mcp`` console script."""
     args = build_parser().parse_args(argv)
-    _sigterm_to_interrupt()
+    _sigterm_to_exit()
     try:
         if args.command == "sandbox":
             import sqlite3

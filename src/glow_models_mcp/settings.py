@@ -191,8 +191,11 @@ class Settings(BaseSettings):
     @field_validator("root_path")
     @classmethod
     def _root_path(cls, value: str) -> str:
-        if not re.fullmatch(r"(/[^/?#%\s]+)*", value):
-            raise ValueError("must be empty or a path like /glow: a leading /, no trailing /, no //, ?, #, % or spaces")
+        if not re.fullmatch(r"(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*", value):
+            raise ValueError(
+                "must be empty or a path like /glow: a leading /, no trailing / or //, and only ASCII letters, "
+                "digits and -._~!$&'()*+,;=:@ (no %-escapes)"
+            )
         return value
 
     @field_validator("instance_url")
