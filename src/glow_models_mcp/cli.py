@@ -6,7 +6,8 @@
 * ``glow-models-mcp demo``: a scripted agent session through the server over stdio.
 * ``glow-models-mcp doctor``: check configuration, reachability and credentials; exit 0 when all pass.
 
-Exit codes: 0 success, 1 a check or run failed, 2 bad configuration or usage, 130 interrupted.
+Exit codes: 0 success, 1 a check or run failed, 2 bad configuration or usage, 3 the HTTP port is
+already in use, 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 
 from . import __version__
 
-EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_PORT_IN_USE = 0, 1, 2, 3
+#: 128 + the signal's number, as shells report a process ended by it.
+EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
 
 
 def _serve_options(parser: argparse.ArgumentParser, *, on_subcommand: bool = False) -> None:
@@ -39,6 +42,7 @@ def _serve_options(parser: argparse.ArgumentParser, *, on_subcommand: bool = Fal
     )
     g.add_argument("--host", help="bind address for sse/http (default 127.0.0.1)")
     g.add_argument("--port", type=int, help="port for sse/http (default 8765)")
+    g.add_argument("--root-path", help="path prefix a reverse proxy serves sse/http under, e.g. /glow")
     g.add_argument("--sandbox", action="store_true", default=None, help="serve against an embedded local reference API")
     g.add_argument("--read-only", action="store_true", default=None, help="register only the read-only tools")
     g.add_argument("--tools", help="comma-separated tool names to register (default: all)")
@@ -92,6 +96,7 @@ def load_settings(args: argparse.Namespace) -> Any:
         "transport",
         "host",
         "port",
+        "root_path",
         "sandbox",
         "read_only",
         "total_timeout",
@@ -149,7 +154,7 @@ def serve(settings: Any) -> int:
             EXIT_CONFIG,
         )
     try:
-        from .http_app import serve_http
+        from .http_app import PortInUseError, serve_http
         from .server import build_server
 
         try:
@@ -159,11 +164,14 @@ def serve(settings: Any) -> int:
         if settings.transport == "stdio":
             from .stdio import run_stdio
 
-            if anyio.run(_until_signal, run_stdio, server):
-                return EXIT_INTERRUPTED
+            signum = anyio.run(_until_signal, run_stdio, server)
+            if signum is not None:
+                return 128 + signum
         else:
             try:
                 anyio.run(serve_http, server, settings, settings.transport)
+            except PortInUseError as exc:
+                _die(str(exc), EXIT_PORT_IN_USE)
             except ValueError as exc:
                 _die(str(exc), EXIT_CONFIG)
     finally:
@@ -172,9 +180,9 @@ def serve(settings: Any) -> int:
     return EXIT_OK
 
 
-async def _until_signal(run: Any, *args: Any) -> bool:
+async def _until_signal(run: Any, *args: Any) -> int | None:
     """Await ``run(*args)``; SIGTERM or SIGINT cancel it, with everything in flight (upstream
-    requests included). Returns whether a signal stopped it.
+    requests included). Returns the number of the signal that stopped it, or ``None``.
 
     The signals are received on the event loop: raising ``KeyboardInterrupt`` from a signal
     handler instead would land at an arbitrary point (e.g. inside a stdout write) and end the
@@ -182,15 +190,15 @@ async def _until_signal(run: Any, *args: Any) -> bool:
     """
     import anyio
 
-    signalled = False
+    signalled: int | None = None
     async with anyio.create_task_group() as tg:
 
         async def stop_on_signal(*, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
             nonlocal signalled
             with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
                 task_status.started()
-                async for _ in signals:
-                    signalled = True
+                async for signum in signals:
+                    signalled = int(signum)
                     tg.cancel_scope.cancel()
                     return
 
@@ -200,9 +208,14 @@ async def _until_signal(run: Any, *args: Any) -> bool:
     return signalled
 
 
-def _sigterm_to_interrupt() -> None:
+class _Terminated(BaseException):
+    """Raised by the SIGTERM handler outside the event loop (before or after serving, or when
+    uvicorn re-raises the SIGTERM it caught once it has shut down); ends the process with 143."""
+
+
+def _sigterm_to_exit() -> None:
     def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        raise _Terminated
 
     try:
         signal.signal(signal.SIGTERM, handler)
@@ -213,13 +226,21 @@ def _sigterm_to_interrupt() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``glow-models-mcp`` console script."""
     args = build_parser().parse_args(argv)
-    _sigterm_to_interrupt()
+    _sigterm_to_exit()
     try:
         if args.command == "sandbox":
             import sqlite3
 
+            from .http_app import PortInUseError, bind_sockets
             from .sandbox import run_sandbox
 
+            try:  # a port in use is one line naming the flag, not uvicorn's log and exit
+                for sock in bind_sockets(args.host, args.port, port_hint="pass --port", host_hint="--host"):
+                    sock.close()
+            except PortInUseError as exc:
+                _die(str(exc), EXIT_PORT_IN_USE)
+            except ValueError as exc:
+                _die(str(exc), EXIT_CONFIG)
             try:
                 run_sandbox(host=args.host, port=args.port, db_path=args.db)
             except sqlite3.Error as exc:
@@ -236,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve(load_settings(args))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except _Terminated:
+        return EXIT_TERMINATED
     except BaseException as exc:
         if not _only_broken_pipes(exc):
             raise

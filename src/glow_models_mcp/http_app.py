@@ -1,21 +1,32 @@
 """HTTP transports: streamable HTTP (stateless, JSON responses, ``/mcp``) and SSE (``/sse`` +
 ``/messages/``) as ASGI apps, with DNS-rebinding protection, a request-body cap, an optional bearer
-token, cancellation on client disconnect, and the uvicorn runner.
+token, cancellation on client disconnect, an optional root path (a reverse proxy's path prefix),
+case-insensitive media types and header names, and the uvicorn runner.
 """
 
 from __future__ import annotations
 
+import errno
 import hmac
+import os
+import socket
+import sys
 from typing import Any
 
 import anyio
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .server import GlowServer
 from .settings import Settings
 
 # ------------------------------------------------------------------------------------------------
+
+#: Where the transports are served (under the root path, if one is set).
+MCP_PATH = "/mcp"
+SSE_PATH = "/sse"
+MESSAGES_PATH = "/messages/"
 
 _LOOPBACK_HOSTS = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
 _LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
@@ -25,10 +36,12 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     """DNS-rebinding protection for every bind: a foreign ``Host`` gets 421, a foreign ``Origin`` 403.
 
     Loopback binds allow the loopback names (with or without a port) plus any configured extras;
-    other binds allow exactly ``GLOW_MCP_ALLOWED_HOSTS`` / ``GLOW_MCP_ALLOWED_ORIGINS``.
+    other binds allow exactly ``GLOW_MCP_ALLOWED_HOSTS`` / ``GLOW_MCP_ALLOWED_ORIGINS``. Both are
+    compared in lower case (host names and schemes are case-insensitive; :class:`NormalizeHeaders`
+    lowers the request's ``Host`` and ``Origin`` to match).
     """
-    hosts = list(settings.allowed_hosts)
-    origins = list(settings.allowed_origins)
+    hosts = [host.lower() for host in settings.allowed_hosts]
+    origins = [origin.lower() for origin in settings.allowed_origins]
     if settings.is_loopback:
         hosts += _LOOPBACK_HOSTS
         origins += _LOOPBACK_ORIGINS
@@ -53,7 +66,7 @@ class BearerTokenMiddleware:
             return
         given = b""
         for name, value in scope.get("headers", []):
-            if name == b"authorization":
+            if name.lower() == b"authorization":
                 given = value
                 break
         scheme, _, credentials = given.strip().partition(b" ")
@@ -168,6 +181,124 @@ class CancelOnDisconnect:
             await send({"type": "http.response.body", "body": b""})
 
 
+def _media_type(value: bytes) -> bytes:
+    """``value`` (a ``Content-Type``) with its case-insensitive parts in lower case: the type and
+    subtype, the parameter names and the ``charset`` value (RFC 9110 §8.3.1, §8.3.2)."""
+    media, _, params = value.partition(b";")
+    parts = [media.strip().lower()]
+    for param in params.split(b";") if params else []:
+        name, eq, param_value = param.strip().partition(b"=")
+        name = name.strip().lower()
+        if name == b"charset":
+            param_value = param_value.strip().lower()
+        if name:
+            parts.append(name + eq + param_value)
+    return b"; ".join(parts)
+
+
+class NormalizeHeaders:
+    """ASGI middleware: header names in lower case, and the case-insensitive header values in the
+    case the SDK compares them in.
+
+    RFC 9110 makes header names, media types (``Application/JSON``), their parameter names and the
+    ``charset`` value (``charset=UTF-8``), and host names and URI schemes case-insensitive. ASGI
+    servers lower header names already; the SDK compares ``Content-Type`` case-sensitively on
+    the streamable HTTP path (``Application/JSON`` got 415) and ``Host`` / ``Origin`` exactly
+    (``Host: LOCALHOST:8765`` got 421). This middleware lowers header names, the media type of
+    ``Content-Type``, and the ``Host`` and ``Origin`` values before the SDK sees them.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = []
+            for name, value in scope.get("headers", []):
+                name = name.lower()
+                if name == b"content-type":
+                    value = _media_type(value)
+                elif name in (b"host", b"origin"):
+                    value = value.lower()
+                headers.append((name, value))
+            scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)
+
+
+class RootPath:
+    """ASGI middleware: serve the app under ``root_path`` (``GLOW_MCP_ROOT_PATH``, e.g. ``/glow``),
+    the path prefix a reverse proxy serves it under.
+
+    A request reaches the app with or without the prefix (a proxy may strip it, as nginx's
+    ``proxy_pass http://upstream/;`` does, or pass the path unchanged): both ``/glow/mcp`` and
+    ``/mcp`` are served. The ASGI ``root_path`` is set and ``path`` always carries the prefix, so
+    that URLs the app builds point through the proxy: the SSE transport's ``endpoint`` event
+    names ``/glow/messages/?session_id=...``.
+    """
+
+    def __init__(self, app: ASGIApp, root_path: str) -> None:
+        self.app = app
+        self.root_path = root_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.root_path:
+            root = self.root_path
+            path = scope["path"]
+            scope = {**scope, "root_path": root}
+            if not (path == root or path.startswith(root + "/")):  # the proxy stripped the prefix
+                scope["path"] = root + path
+                if "raw_path" in scope and scope["raw_path"] is not None:
+                    scope["raw_path"] = root.encode() + scope["raw_path"]
+        await self.app(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The request's path below its ASGI ``root_path``."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+class PostOnly:
+    """ASGI middleware for the stateless streamable HTTP endpoint: any method but POST gets 405
+    with ``Allow: POST``.
+
+    Stateless, the server has no stream to offer on ``GET`` (the SDK opened one that never
+    carried a message and never ended) and no session to ``DELETE`` (the SDK's 405 had no
+    ``Allow``, which RFC 9110 requires). A request failing the ``Host``/``Origin`` checks still
+    gets 421/403 first.
+    """
+
+    def __init__(self, app: ASGIApp, security: TransportSecuritySettings, path: str = MCP_PATH) -> None:
+        self.app = app
+        self.path = path
+        self._security = TransportSecurityMiddleware(security)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] == "POST" or _route_path(scope) != self.path:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        refused = await self._security.validate_request(request, is_post=False)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 405,
+                "headers": [(b"content-type", b"application/json"), (b"allow", b"POST")],
+            }
+        )
+        await send({"type": "http.response.body", "body": _POST_ONLY if scope["method"] != "HEAD" else b""})
+
+
+_POST_ONLY = (
+    b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Method Not Allowed: this stateless '
+    b'server takes POST only (no GET stream, no session to DELETE)"}}'
+)
+
+
 def check_http_exposure(settings: Settings) -> None:
     """Refuse unsafe HTTP exposure at start.
 
@@ -192,50 +323,116 @@ def check_http_exposure(settings: Settings) -> None:
 
 def build_http_app(server: GlowServer, settings: Settings, transport: str, in_flight: InFlight | None = None) -> Any:
     """The ASGI app for ``transport`` ``"http"`` (streamable HTTP, stateless, JSON responses, at
-    ``/mcp``) or ``"sse"`` (``GET /sse`` + ``POST /messages/``), with DNS-rebinding protection, the
-    request-body cap (413 above ``max_request_bytes``) and the optional bearer token.
+    ``/mcp``; any other method than POST gets 405) or ``"sse"`` (``GET /sse`` + ``POST
+    /messages/``), under ``settings.root_path`` if set, with DNS-rebinding protection, the
+    request-body cap (413 above ``max_request_bytes``), the optional bearer token, and
+    case-insensitive header names and media types.
     """
     security = transport_security(settings)
     if transport == "sse":
         app: Any = server.sse_app(
-            transport_security=security, max_request_body_size=settings.max_request_bytes, host=settings.host
+            sse_path=SSE_PATH,
+            message_path=MESSAGES_PATH,
+            transport_security=security,
+            max_request_body_size=settings.max_request_bytes,
+            host=settings.host,
         )
     else:
         app = server.streamable_http_app(
+            streamable_http_path=MCP_PATH,
             stateless_http=True,
             json_response=True,
             transport_security=security,
             max_request_body_size=settings.max_request_bytes,
             host=settings.host,
         )
+        app = PostOnly(app, security, MCP_PATH)
+    app = RootPath(app, settings.root_path)
     app = CancelOnDisconnect(app, in_flight)
     if settings.http_token is not None:  # never empty: Settings turns "" into None
         app = BearerTokenMiddleware(app, settings.http_token.get_secret_value())
-    return app
+    return NormalizeHeaders(app)
+
+
+class PortInUseError(Exception):
+    """The HTTP port is taken by another process. The message names the port, the address, and
+    the variable and flag that change it."""
+
+
+def bind_sockets(
+    host: str,
+    port: int,
+    *,
+    port_hint: str = "set GLOW_MCP_PORT or pass --port",
+    host_hint: str = "GLOW_MCP_HOST or --host",
+) -> list[socket.socket]:
+    """Listening TCP sockets for ``host``:``port``, one per address ``host`` resolves to, bound
+    the way asyncio's ``create_server`` binds them (what uvicorn does itself otherwise), so that
+    a bind failure can be reported before anything starts.
+
+    Raises:
+        PortInUseError: the port is already in use (the message ends with ``port_hint``).
+        ValueError: any other failure (the host does not resolve or is not an address of this
+            machine, no permission for the port...), in one line naming the setting to change
+            (``host_hint``, ``port_hint``).
+    """
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        raise ValueError(f"cannot listen on {where}: {exc.strerror or exc}; check {host_hint}") from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            if os.name == "posix" and sys.platform != "cygwin":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.setblocking(False)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        if exc.errno == errno.EADDRINUSE or getattr(exc, "winerror", None) == 10048:
+            raise PortInUseError(f"port {port} on {host} is already in use; {port_hint}") from None
+        raise ValueError(
+            f"cannot listen on {where}: {exc.strerror or exc}; check {host_hint}, or {port_hint}"
+        ) from None
+    return sockets
 
 
 async def serve_http(server: GlowServer, settings: Settings, transport: str) -> None:
     """Serve ``transport`` over uvicorn until SIGINT/SIGTERM. Logs go to stderr, never stdout.
 
-    On shutdown the calls still in flight are cancelled at once (their upstream requests too) and
-    answered 503, rather than waited for and then killed.
+    The port is bound first: a port in use raises :class:`PortInUseError` (another bind failure
+    ``ValueError``) before the server starts. On shutdown the calls still in flight are
+    cancelled at once (their upstream requests too) and answered 503, rather than waited for and
+    then killed.
     """
     import uvicorn
 
     check_http_exposure(settings)
-    in_flight = InFlight()
-    app = build_http_app(server, settings, transport, in_flight)
-    if transport == "sse":
-        # The SSE app has no lifespan of its own: run the server's lifespan around uvicorn.
-        async with server.state.open():
-            await _uvicorn(uvicorn, app, settings, in_flight, "/sse")
-    else:
-        await _uvicorn(uvicorn, app, settings, in_flight, "/mcp")
+    sockets = bind_sockets(settings.host, settings.port)
+    try:
+        in_flight = InFlight()
+        app = build_http_app(server, settings, transport, in_flight)
+        path = settings.root_path + (SSE_PATH if transport == "sse" else MCP_PATH)
+        if transport == "sse":
+            # The SSE app has no lifespan of its own: run the server's lifespan around uvicorn.
+            async with server.state.open():
+                await _uvicorn(uvicorn, app, settings, in_flight, path, sockets)
+        else:
+            await _uvicorn(uvicorn, app, settings, in_flight, path, sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
-async def _uvicorn(uvicorn: Any, app: Any, settings: Settings, in_flight: InFlight, path: str) -> None:
-    import sys
-
+async def _uvicorn(
+    uvicorn: Any, app: Any, settings: Settings, in_flight: InFlight, path: str, sockets: list[socket.socket]
+) -> None:
     class _Server(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets=sockets)
@@ -258,4 +455,4 @@ async def _uvicorn(uvicorn: Any, app: Any, settings: Settings, in_flight: InFlig
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=5,
     )
-    await _Server(config).serve()
+    await _Server(config).serve(sockets=sockets)

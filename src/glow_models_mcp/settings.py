@@ -8,6 +8,7 @@ logged or printed :class:`Settings` never shows a credential.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -130,6 +131,11 @@ class Settings(BaseSettings):
         validation_alias="GLOW_MCP_UNSAFE_ALLOW_UNAUTHENTICATED_REMOTE",
     )
     max_request_bytes: int = Field(default=1024 * 1024, gt=0, validation_alias="GLOW_MCP_MAX_REQUEST_BYTES")
+    root_path: str = Field(
+        default="",
+        validation_alias="GLOW_MCP_ROOT_PATH",
+        description="Path prefix a reverse proxy serves the HTTP transports under, e.g. /glow (empty: none).",
+    )
     read_only: bool = Field(default=False, validation_alias="GLOW_MCP_READ_ONLY")
     tools: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="GLOW_MCP_TOOLS")
     exclude_tools: Annotated[list[str], NoDecode] = Field(
@@ -188,6 +194,16 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("root_path")
+    @classmethod
+    def _root_path(cls, value: str) -> str:
+        if not re.fullmatch(r"(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*", value):
+            raise ValueError(
+                "must be empty or a path like /glow: a leading /, no trailing / or //, and only ASCII letters, "
+                "digits and -._~!$&'()*+,;=:@ (no %-escapes)"
+            )
+        return value
 
     @field_validator("instance_url")
     @classmethod

@@ -1,40 +1,56 @@
-"""Serve MCP over stdio without a worker-thread hop per message.
+"""Serve MCP over stdio: every line answered, no worker-thread hop per message where avoidable.
 
 The SDK's ``stdio_server()`` reads stdin and writes stdout through ``anyio.wrap_file``, which runs
 every ``readline``, ``write`` and ``flush`` in a worker thread: three thread hand-offs per
 request/answer pair. On a 2-core machine that was most of a tool call's transport cost (a no-op
 tool: 0.78 ms of server CPU per call through the threads, 0.32 ms without; see BENCHMARKS.md).
 
-:func:`run_stdio` gives the SDK's ``stdio_server()`` asyncio-native stdin/stdout objects instead
-(non-blocking pipes on the event loop), so the framing, JSON-RPC parsing and serialization stay
-exactly the SDK's. Like the SDK it first takes fd 0 and fd 1 away from the rest of the process
-(fd 0 then reads the null device and fd 1 writes to stderr, so a stray ``print`` cannot corrupt
-the protocol stream) and puts them back on exit.
+:func:`run_stdio` hands the SDK's ``stdio_server()`` its own stdin/stdout objects, so the framing,
+JSON-RPC parsing and serialization stay exactly the SDK's, on one of two I/O paths:
 
-The fast path is taken only where it is safe: POSIX, an asyncio event loop, stdin and stdout
-being pipes or sockets, and stdout not shared with stderr (non-blocking mode is set on the open
-file, and a shared stderr would then fail on a full pipe). Anything else (a terminal, a regular
-file, Windows) falls back to ``MCPServer.run_stdio_async()`` unchanged.
+* the **event-loop path**: non-blocking pipes on the asyncio event loop, no threads. Taken only
+  where it is safe: POSIX, an asyncio event loop, stdin and stdout being pipes or sockets, and
+  stdout not shared with stderr (non-blocking mode is set on the open file, and a shared stderr
+  would then fail on a full pipe);
+* the **threaded path** for everything else (a terminal, a regular file, stdout shared with
+  stderr, Windows, trio, or ``GLOW_MCP_STDIO_THREADS=1``): a daemon thread reads stdin, writes go
+  through a worker thread. The reader being a daemon, a signal stops the server even while stdin
+  is idle (the SDK's own threaded reader cannot be cancelled and kept the process alive until the
+  next line).
 
-Each line is parsed once here with the SDK's own message adapter before the SDK parses it: a line
-the SDK would drop silently (not JSON, a lone surrogate, nesting too deep) is answered with a
-JSON-RPC error instead of leaving the client waiting, and the parsed message feeds the in-flight
-bookkeeping.
+Both paths first take fd 0 and fd 1 away from the rest of the process, like the SDK (fd 0 then
+reads the null device and fd 1 writes to stderr, so a stray ``print`` cannot corrupt the protocol
+stream), and put them back on exit.
+
+Both paths share one line handler, :class:`_Lines`. Each line is parsed once with the SDK's own
+message adapter before the SDK parses it: a line the SDK would drop silently, leaving the client
+waiting until its timeout, is answered with a JSON-RPC error instead (see
+:func:`invalid_line_replies`: not JSON, a lone surrogate, nesting too deep, a JSON-RPC batch...),
+and the parsed message feeds the in-flight bookkeeping that lets requests read just before EOF be
+answered.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
+import queue
 import stat
 import sys
-from contextlib import suppress
-from typing import Any
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from typing import Any, BinaryIO, Protocol
 
-#: Largest single message line read from stdin (the SDK path has no limit; this one is far above
-#: any request the tools accept and above the HTTP transports' body cap).
+import anyio
+
+#: Largest single message line read from stdin (far above any request the tools accept and above
+#: the HTTP transports' body cap). A longer line is answered with -32700 and skipped.
 MAX_LINE_BYTES = 256 * 1024 * 1024
+
+#: Longest wait at stdin EOF for requests already read to be answered (above the 55 s cap on
+#: an upstream operation, so each tool ends by its own timeout first).
+EOF_GRACE_SECONDS = 60.0
 
 
 def _is_pipe_or_socket(fd: int) -> bool:
@@ -54,10 +70,12 @@ def _same_file(fd_a: int, fd_b: int) -> bool:
 
 
 def fast_path_available() -> bool:
-    """Whether :func:`run_stdio` can serve stdin/stdout on the event loop directly."""
+    """Whether :func:`run_stdio` can serve stdin/stdout on the event loop directly (no threads)."""
     if sys.platform == "win32" or os.environ.get("GLOW_MCP_STDIO_THREADS"):
         return False
     try:
+        import asyncio
+
         asyncio.get_running_loop()
     except RuntimeError:  # not on asyncio (e.g. trio)
         return False
@@ -68,19 +86,102 @@ def fast_path_available() -> bool:
     return sys.stdin is not None and sys.stdout is not None
 
 
+# ------------------------------------------------------------------------------------------------
+# Answers for the lines the SDK cannot take
+# ------------------------------------------------------------------------------------------------
+
+_PARSE_ERROR = {"code": -32700, "message": "Parse error"}
+_TOO_LONG = {"code": -32700, "message": "Parse error: line too long"}
+_INVALID = {"code": -32600, "message": "Invalid Request: not a valid JSON-RPC 2.0 message"}
+_BATCH = {
+    "code": -32600,
+    "message": "Invalid Request: JSON-RPC batches are not supported (MCP removed them in 2025-06-18); "
+    "send each message on its own line",
+}
+
+
+def _error(rid: Any, error: dict[str, Any]) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": rid, "error": error}
+
+
+def _reply_id(item: Any) -> tuple[bool, Any]:
+    """``(answer?, id)`` for one JSON value that is not a valid message.
+
+    A notification (an object with a string ``method`` and no ``id``) and a response (no
+    ``method``; a ``result`` or an ``error``) are never answered, as JSON-RPC 2.0 requires.
+    Anything else is: with its ``id`` when that is a valid one (a string or an integer), else
+    with ``id`` null.
+    """
+    if not isinstance(item, dict):
+        return True, None
+    if "id" not in item and isinstance(item.get("method"), str):
+        return False, None
+    if "method" not in item and ("result" in item or "error" in item):
+        return False, None
+    rid = item.get("id")
+    valid = isinstance(rid, (str, int)) and not isinstance(rid, bool)
+    return True, rid if valid else None
+
+
+def _has_id(line: str) -> bool:
+    try:
+        data = json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and "id" in data
+
+
+def invalid_line_replies(line: str) -> list[dict[str, Any]]:
+    """The JSON-RPC error answers for a stdin line the SDK's message adapter rejected.
+
+    The SDK's stdio reader drops such a line silently, leaving the client waiting until its
+    timeout (the HTTP transports answer it). Here every such line is answered, one error object
+    per line of output:
+
+    * text that is not JSON: -32700, ``id`` null;
+    * a JSON-RPC **batch** (a JSON array; batches were removed from MCP in 2025-06-18, so none is
+      run, not even partly): an empty array gets one -32600 with ``id`` null, as JSON-RPC 2.0
+      says; otherwise each element that is a request gets its own -32600 carrying its ``id``
+      (an element that is not an object, or whose ``id`` is not a string or an integer, gets
+      one with ``id`` null), so a client waiting on each id is answered on each. Notifications
+      and responses inside the batch get nothing; a batch of only those gets no answer at all;
+    * any other JSON that is not a valid message (a lone surrogate, nesting deeper than the
+      parser allows, a wrong ``jsonrpc``, a scalar, a request whose ``id`` is null or not a
+      string or an integer, which the SDK would take for a notification...): -32600 with the
+      request's ``id`` (null when it has no valid one). A malformed notification or response
+      gets no answer.
+
+    Returns the error objects to write, in order (possibly none).
+    """
+    try:
+        data = json.loads(line)
+    except (ValueError, RecursionError):
+        return [_error(None, _PARSE_ERROR)]
+    if isinstance(data, list):
+        if not data:
+            return [_error(None, _BATCH)]
+        return [_error(rid, _BATCH) for answer, rid in map(_reply_id, data) if answer]
+    answer, rid = _reply_id(data)
+    return [_error(rid, _INVALID)] if answer else []
+
+
+# ------------------------------------------------------------------------------------------------
+# In-flight bookkeeping and the shared line handler
+# ------------------------------------------------------------------------------------------------
+
+
 class _InFlight:
     """Ids of the requests read from stdin and not answered yet.
 
-    At EOF the SDK's dispatcher cancels every request still running. Its threaded reader noticed
-    EOF late enough that requests written just before it were in practice answered; this reader
-    sees EOF at once, so it holds EOF back until the requests already read are answered (or
-    cancelled by the client), at most :data:`EOF_GRACE_SECONDS`.
+    At EOF the SDK's dispatcher cancels every request still running, unanswered. The line
+    handler holds EOF back until the requests already read are answered (or cancelled by the
+    client), at most :data:`EOF_GRACE_SECONDS`, so ``printf '<request>' | server`` gets its answer.
     """
 
     def __init__(self) -> None:
         self.ids: set[Any] = set()
-        self.idle = asyncio.Event()
-        self.idle.set()
+        self._idle = anyio.Event()
+        self._idle.set()
 
     def read(self, message: Any) -> None:
         """Note a message the SDK accepted (already parsed: a JSON-RPC request, notification...)."""
@@ -93,6 +194,7 @@ class _InFlight:
             self._discard(message.params.get("requestId"))
 
     def written(self, text: str) -> None:
+        """Note a line written to stdout; an answer (result or error) settles its request's id."""
         # The SDK serializes answers as {"jsonrpc":"2.0","id":<id>,"result"|"error":...}.
         if not self.ids or not text.startswith(_ANSWER_PREFIX):
             return
@@ -103,57 +205,53 @@ class _InFlight:
         if text.startswith((',"result"', ',"error"'), end):
             self._discard(rid)
 
+    async def drained(self, timeout: float) -> None:
+        """Return once every request read has been answered, or after ``timeout`` seconds."""
+        with anyio.move_on_after(timeout):
+            await self._idle.wait()
+
     def _add(self, rid: Any) -> None:
         if isinstance(rid, (str, int)) and not isinstance(rid, bool):
             self.ids.add(rid)
-            self.idle.clear()
+            if self._idle.is_set():
+                self._idle = anyio.Event()
 
     def _discard(self, rid: Any) -> None:
         if isinstance(rid, (str, int)):
             self.ids.discard(rid)
         if not self.ids:
-            self.idle.set()
+            self._idle.set()
 
 
 _ANSWER_PREFIX = '{"jsonrpc":"2.0","id":'
 _DECODER = json.JSONDecoder()
 
-#: Longest wait at stdin EOF for requests already read to be answered (above the 55 s cap on
-#: an upstream operation, so each tool ends by its own timeout first).
-EOF_GRACE_SECONDS = 60.0
+
+class _LineTooLong(Exception):
+    """Raised by a line source for a line over :data:`MAX_LINE_BYTES` (already skipped)."""
 
 
-def _error_reply(line: str) -> str | None:
-    """The JSON-RPC error answer for a line the SDK cannot parse, or ``None`` (a notification).
+class _Out(Protocol):
+    async def write(self, text: str) -> None: ...
 
-    The SDK's stdio reader drops such a line silently, leaving the client waiting; the HTTP
-    transports answer it. Here it is answered too: -32700 (id null) for text that is not JSON,
-    -32600 with the request's id for JSON that is not a valid message (a lone surrogate, nesting
-    deeper than the parser allows, a wrong ``jsonrpc``...).
-    """
-    try:
-        data = json.loads(line)
-    except (ValueError, RecursionError):
-        return json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}}) + "\n"
-    if not isinstance(data, dict) or "id" not in data:
-        return None
-    rid = data["id"] if isinstance(data["id"], (str, int)) and not isinstance(data["id"], bool) else None
-    error = {"code": -32600, "message": "Invalid Request: not a valid JSON-RPC 2.0 message"}
-    return json.dumps({"jsonrpc": "2.0", "id": rid, "error": error}) + "\n"
+    async def flush(self) -> None: ...
 
 
-class _LineReader:
-    """``async for line in reader``: decoded lines, as ``anyio.wrap_file(TextIOWrapper)`` yields them.
+class _Lines:
+    """``async for line in lines``: the message lines the SDK's ``stdio_server()`` reads, on both paths.
 
-    Lines the SDK would reject are answered with a JSON-RPC error here and not passed on.
+    ``source()`` returns the next raw line (bytes; ``b""`` at EOF, :class:`_LineTooLong` for a
+    line over the cap). Blank lines are skipped; a line the SDK would reject is answered here
+    through ``out`` (see :func:`invalid_line_replies`) and not passed on; at EOF the requests
+    already read are given time to be answered first (:class:`_InFlight`).
     """
 
-    def __init__(self, reader: asyncio.StreamReader, in_flight: _InFlight, writer: _Writer) -> None:
-        self._reader = reader
+    def __init__(self, source: Callable[[], Awaitable[bytes]], in_flight: _InFlight, out: _Out) -> None:
+        self._source = source
         self._in_flight = in_flight
-        self._writer = writer
+        self._out = out
 
-    def __aiter__(self) -> _LineReader:
+    def __aiter__(self) -> _Lines:
         return self
 
     async def __anext__(self) -> str:
@@ -161,16 +259,12 @@ class _LineReader:
 
         while True:
             try:
-                line = await self._reader.readline()
-            except ValueError:  # a line over MAX_LINE_BYTES: asyncio drops it
-                await self._reply(
-                    '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: line too long"}}\n'
-                )
+                line = await self._source()
+            except _LineTooLong:
+                await self._reply([_error(None, _TOO_LONG)])
                 continue
             if not line:
-                if not self._in_flight.idle.is_set():
-                    with suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self._in_flight.idle.wait(), EOF_GRACE_SECONDS)
+                await self._in_flight.drained(EOF_GRACE_SECONDS)
                 raise StopAsyncIteration
             text = line.decode("utf-8", errors="replace")
             if not text.strip():
@@ -178,24 +272,35 @@ class _LineReader:
             try:
                 message = types.jsonrpc_message_adapter.validate_json(text, by_name=False)
             except Exception:
-                reply = _error_reply(text)
-                if reply is not None:
-                    await self._reply(reply)
+                await self._reply(invalid_line_replies(text))
+                continue
+            if isinstance(message, types.JSONRPCNotification) and _has_id(text):
+                # A request whose id is null or not a string or an integer: the SDK takes it for
+                # a notification and never answers it.
+                await self._reply(invalid_line_replies(text))
                 continue
             self._in_flight.read(message)
             return text
 
-    async def _reply(self, text: str) -> None:
+    async def _reply(self, replies: list[dict[str, Any]]) -> None:
+        if not replies:
+            return
+        text = "".join(json.dumps(reply, separators=(",", ":")) + "\n" for reply in replies)
         with suppress(OSError):
-            await self._writer.write(text)
-            await self._writer.flush()
+            await self._out.write(text)
+            await self._out.flush()
 
 
-class _Writer:
+# ------------------------------------------------------------------------------------------------
+# The event-loop path: non-blocking pipes
+# ------------------------------------------------------------------------------------------------
+
+
+class _PipeWriter:
     """``await write(text)`` / ``await flush()`` on a non-blocking pipe (UTF-8, like the SDK's)."""
 
-    def __init__(self, writer: asyncio.StreamWriter, in_flight: _InFlight) -> None:
-        self._writer = writer
+    def __init__(self, writer: Any, in_flight: _InFlight) -> None:
+        self._writer = writer  # an asyncio.StreamWriter
         self._in_flight = in_flight
 
     async def write(self, text: str) -> None:
@@ -213,72 +318,239 @@ class _Writer:
             raise BrokenPipeError(str(exc)) from None
 
 
+@asynccontextmanager
+async def _event_loop_io(stdin_fd: int, stdout_fd: int, in_flight: _InFlight) -> AsyncIterator[tuple[Any, _Out]]:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    transports: list[asyncio.BaseTransport] = []
+    try:
+        reader = asyncio.StreamReader(limit=MAX_LINE_BYTES)
+        read_transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(stdin_fd, "rb", buffering=0, closefd=False)
+        )
+        transports.append(read_transport)
+        write_transport, write_protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin, os.fdopen(stdout_fd, "wb", buffering=0, closefd=False)
+        )
+        transports.append(write_transport)
+        write_transport.set_write_buffer_limits(high=0)
+        writer = asyncio.StreamWriter(write_transport, write_protocol, None, loop)
+
+        async def source() -> bytes:
+            try:
+                return await reader.readline()
+            except ValueError:  # a line over MAX_LINE_BYTES: asyncio dropped it
+                raise _LineTooLong from None
+
+        yield source, _PipeWriter(writer, in_flight)
+    finally:
+        for transport in transports:
+            transport.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# The threaded path: a daemon reader thread, writes in a worker thread
+# ------------------------------------------------------------------------------------------------
+
+_OVERLONG = object()
+
+
+class _ThreadedSource:
+    """Read lines from a blocking binary file in a daemon thread; ``await source()`` gets the next.
+
+    The wait for the next line is abandoned on cancellation, and the thread blocked in ``read``
+    is a daemon, so neither keeps a stopping process alive; :meth:`close` wakes the abandoned
+    wait.
+    """
+
+    def __init__(self, binary: BinaryIO) -> None:
+        self._lines: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        thread = threading.Thread(target=self._read_all, args=(binary,), name="glow-mcp-stdin", daemon=True)
+        thread.start()
+
+    def _read_all(self, binary: BinaryIO) -> None:
+        try:
+            while True:
+                line = binary.readline(MAX_LINE_BYTES + 1)
+                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    rest = line
+                    while rest and not rest.endswith(b"\n"):  # skip the rest of the overlong line
+                        rest = binary.readline(MAX_LINE_BYTES)
+                    self._lines.put(_OVERLONG)
+                    if not rest:
+                        self._lines.put(b"")
+                        return
+                    continue
+                self._lines.put(line)
+                if not line:
+                    return
+        except (OSError, ValueError):
+            self._lines.put(b"")
+
+    async def __call__(self) -> bytes:
+        line = await anyio.to_thread.run_sync(self._lines.get, abandon_on_cancel=True)
+        if line is _OVERLONG:
+            raise _LineTooLong
+        return line
+
+    def close(self) -> None:
+        """Wake a wait abandoned on cancellation (it then reads EOF), so its worker thread ends."""
+        self._lines.put(b"")
+
+
+class _ThreadedWriter:
+    """``await write(text)`` (written and flushed in a worker thread, one line at a time) /
+    ``await flush()`` (nothing left to do)."""
+
+    def __init__(self, binary: BinaryIO, in_flight: _InFlight) -> None:
+        self._binary = binary
+        self._in_flight = in_flight
+        self._lock = anyio.Lock()
+
+    def _write(self, data: bytes) -> None:
+        self._binary.write(data)
+        self._binary.flush()
+
+    async def write(self, text: str) -> None:
+        async with self._lock:  # one writer at a time: lines never interleave
+            await anyio.to_thread.run_sync(self._write, text.encode("utf-8"))
+        self._in_flight.written(text)
+
+    async def flush(self) -> None:
+        return None
+
+
+@asynccontextmanager
+async def _threaded_io(
+    stdin: BinaryIO, stdout: BinaryIO, in_flight: _InFlight
+) -> AsyncIterator[tuple[Callable[[], Awaitable[bytes]], _Out]]:
+    source = _ThreadedSource(stdin)
+    try:
+        yield source, _ThreadedWriter(stdout, in_flight)
+    finally:
+        source.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# Taking fd 0 and fd 1 away from the rest of the process
+# ------------------------------------------------------------------------------------------------
+
+
+def _dup_above_std(fd: int) -> int:
+    if sys.platform == "win32":  # pragma: no cover - POSIX CI
+        duplicate = os.dup(fd)  # not inheritable
+        if duplicate <= 2:
+            os.close(duplicate)
+            raise OSError(f"duplicate of fd {fd} landed in the standard range")
+        return duplicate
+    import fcntl
+
+    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+
+
+def _point_std_handle(fd: int) -> None:
+    if sys.platform == "win32":  # pragma: no cover - POSIX CI
+        from mcp.os.win32.utilities import rebind_std_handle_to_fd
+
+        with suppress(OSError):
+            rebind_std_handle_to_fd(fd)
+
+
 class _ClaimedFd:
-    """Move ``fd`` onto a private descriptor and point ``fd`` at ``diversion`` until released."""
+    """Move ``fd`` onto a private descriptor and point ``fd`` at ``diversion`` until released.
+
+    Raises:
+        OSError: the descriptor could not be duplicated or diverted (``fd`` is left as it was).
+    """
 
     def __init__(self, fd: int, diversion: int) -> None:
-        import fcntl
-
         self.fd = fd
-        self.private = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+        try:
+            self.private = _dup_above_std(fd)
+        except OSError:
+            os.close(diversion)
+            raise
         try:
             os.dup2(diversion, fd)
         except OSError:
+            with suppress(OSError):
+                os.dup2(self.private, fd)  # a failed dup2 may have closed its target
             os.close(self.private)
             raise
         finally:
             os.close(diversion)
+        _point_std_handle(fd)
 
-    def release(self) -> None:
+    def release(self, *, close: bool = True) -> None:
+        """Point ``fd`` back at the wire; close the private descriptor unless ``close`` is false."""
         with suppress(OSError):
             os.set_blocking(self.private, True)
         with suppress(OSError):
             os.dup2(self.private, self.fd)
+        _point_std_handle(self.fd)
+        if close:
+            with suppress(OSError):
+                os.close(self.private)
+
+
+def _claim(fd: int, stream: Any, open_diversion: Callable[[], int]) -> _ClaimedFd | None:
+    """Claim ``fd`` if ``stream`` (``sys.stdin``/``sys.stdout``) is backed by it; ``None`` means
+    serve ``stream`` in place (it is not, or the descriptor could not be claimed)."""
+    try:
+        if stream.buffer.fileno() != fd:
+            return None
+        return _ClaimedFd(fd, open_diversion())
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _stdout_diversion() -> int:
+    try:
+        return os.dup(2)
+    except OSError:
+        return os.open(os.devnull, os.O_WRONLY)
+
+
+# ------------------------------------------------------------------------------------------------
 
 
 async def run_stdio(server: Any) -> None:
-    """Run ``server`` (an ``MCPServer``) over stdio until stdin closes."""
+    """Run ``server`` (an ``MCPServer``) over stdio until stdin closes (or the task is cancelled).
+
+    Every stdin line that is, or may be, a request gets an answer: the SDK's for a valid message,
+    a JSON-RPC error from :func:`invalid_line_replies` otherwise. Requests read before EOF are
+    answered before the server stops (at most :data:`EOF_GRACE_SECONDS`).
+    """
     lowlevel = getattr(server, "_lowlevel_server", None)
-    if lowlevel is None or not fast_path_available():
+    if lowlevel is None or sys.stdin is None or sys.stdout is None:
         await server.run_stdio_async()
         return
 
     from mcp.server.stdio import stdio_server
 
     sys.stdout.flush()
-    claims: list[_ClaimedFd] = []
-    transports: list[asyncio.BaseTransport] = []
+    fast = fast_path_available()
+    in_flight = _InFlight()
+    stdin_claim = _claim(0, sys.stdin, lambda: os.open(os.devnull, os.O_RDONLY))
+    stdout_claim = _claim(1, sys.stdout, _stdout_diversion)
+    threaded = not (fast and stdin_claim is not None and stdout_claim is not None)
     try:
-        stdin_claim = _ClaimedFd(0, os.open(os.devnull, os.O_RDONLY))
-        claims.append(stdin_claim)
-        stdout_claim = _ClaimedFd(1, os.dup(2))
-        claims.append(stdout_claim)
-
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=MAX_LINE_BYTES)
-        read_transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader),
-            os.fdopen(stdin_claim.private, "rb", buffering=0, closefd=False),
-        )
-        transports.append(read_transport)
-        write_transport, write_protocol = await loop.connect_write_pipe(
-            asyncio.streams.FlowControlMixin, os.fdopen(stdout_claim.private, "wb", buffering=0, closefd=False)
-        )
-        transports.append(write_transport)
-        write_transport.set_write_buffer_limits(high=0)
-        writer = asyncio.StreamWriter(write_transport, write_protocol, None, loop)
-
-        in_flight = _InFlight()
-        out = _Writer(writer, in_flight)
-        async with stdio_server(stdin=_LineReader(reader, in_flight, out), stdout=out) as (  # type: ignore[arg-type]
-            read_stream,
-            write_stream,
-        ):
-            await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+        if not threaded:
+            assert stdin_claim is not None and stdout_claim is not None
+            io = _event_loop_io(stdin_claim.private, stdout_claim.private, in_flight)
+        else:
+            stdin = os.fdopen(stdin_claim.private, "rb", closefd=False) if stdin_claim else sys.stdin.buffer
+            stdout = os.fdopen(stdout_claim.private, "wb", closefd=False) if stdout_claim else sys.stdout.buffer
+            io = _threaded_io(stdin, stdout, in_flight)
+        async with io as (source, out):
+            lines = _Lines(source, in_flight, out)
+            async with stdio_server(stdin=lines, stdout=out) as (read_stream, write_stream):  # type: ignore[arg-type]
+                await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
     finally:
-        for transport in transports:
-            transport.close()
-        for claim in reversed(claims):
-            claim.release()
-            with suppress(OSError):
-                os.close(claim.private)
+        if stdout_claim is not None:
+            stdout_claim.release()
+        if stdin_claim is not None:
+            # On the threaded path a daemon thread may still be blocked reading the private
+            # descriptor: it is left open rather than closed (and recycled) under that thread.
+            stdin_claim.release(close=not threaded)

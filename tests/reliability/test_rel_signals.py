@@ -4,7 +4,7 @@ in flight; over stdio, stdout carries only JSON-RPC lines.
 
 The upstream is :class:`rel_support.FaultServer` hanging on ``search`` with a 20 s read timeout,
 so a prompt close of the upstream connection can only come from the shutdown.
-Exit codes (see ``cli.py``): 0 when stdin ends, 130 on a signal.
+Exit codes (see ``cli.py``): 0 when stdin ends, 143 on SIGTERM, 130 on SIGINT (128 + the signal).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from rel_support import FaultServer, clean_env, free_port, server_command, wait_
 
 EXIT_WITHIN = 5.0
 UPSTREAM_CLOSED_WITHIN = 3.0
+EXIT_CODE = {"SIGTERM": 143, "SIGINT": 130, "eof": 0}
 
 INIT = [
     {
@@ -80,13 +81,15 @@ def _assert_upstream_cancelled(fault: FaultServer, stopped_at: float) -> None:
     assert closed is not None and closed - stopped_at < UPSTREAM_CLOSED_WITHIN
 
 
+@pytest.mark.parametrize("path", ["event-loop", "threads"])
 @pytest.mark.parametrize("in_flight", [True, False], ids=["call-in-flight", "idle"])
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "eof"])
-def test_stdio_stops_cleanly(fault: FaultServer, how: str, in_flight: bool) -> None:
-    """A signal cancels the call in flight at once. At the end of stdin the server first answers
+def test_stdio_stops_cleanly(fault: FaultServer, how: str, in_flight: bool, path: str) -> None:
+    """A signal cancels the call in flight at once, on both stdio paths (the threaded one used to
+    wait for a next stdin line that never came). At the end of stdin the server first answers
     the requests it already read (so ``echo request | server`` gets its answer), which for a hanging
     upstream means after the total timeout (here 3 s), then exits: every request read is answered."""
-    env = _env(fault)
+    env = _env(fault, **({"GLOW_MCP_STDIO_THREADS": "1"} if path == "threads" else {}))
     if how == "eof":
         env |= {"GLOW_CONNECT_TIMEOUT": "0.5", "GLOW_READ_TIMEOUT": "1", "GLOW_TIMEOUT": "3"}
     proc = subprocess.Popen(
@@ -108,7 +111,7 @@ def test_stdio_stops_cleanly(fault: FaultServer, how: str, in_flight: bool) -> N
         if proc.poll() is None:
             proc.kill()
     rest, err = proc.stdout.read().decode(), proc.stderr.read().decode()
-    assert code == (0 if how == "eof" else 130), err[-2000:]
+    assert code == EXIT_CODE[how], err[-2000:]
     assert "Traceback" not in err, err[-4000:]
     answered = set()
     for line in rest.splitlines():  # whatever else came out on stdout is JSON-RPC
@@ -123,6 +126,33 @@ def test_stdio_stops_cleanly(fault: FaultServer, how: str, in_flight: bool) -> N
         assert elapsed < EXIT_WITHIN, elapsed
         if in_flight:
             _assert_upstream_cancelled(fault, stopped_at)
+
+
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+
+
+@pytest.mark.parametrize("newline", [True, False], ids=["newline", "no-final-newline"])
+@pytest.mark.parametrize("era", ["2025-11-25", "2026-07-28"])
+@pytest.mark.parametrize("path", ["event-loop", "threads"])
+def test_stdio_answers_a_request_sent_just_before_eof(path: str, era: str, newline: bool) -> None:
+    """The last request before EOF gets its real answer on both stdio paths; the SDK's threaded
+    reader answered it ``-32000 Connection closed`` instead. The upstream takes 0.5 s."""
+    with FaultServer(modes={"search": "slow"}, slow_delay=0.5) as slow:
+        env = _env(slow, **({"GLOW_MCP_STDIO_THREADS": "1"} if path == "threads" else {}))
+        call: dict[str, Any] = {**HANGING_CALL, "params": {"name": "search_models", "arguments": {}}}
+        messages: list[dict[str, Any]] = INIT[:2] if era == "2025-11-25" else []
+        if era == "2026-07-28":
+            call["params"]["_meta"] = MODERN_META
+        stdin = "\n".join(json.dumps(m) for m in [*messages, call]) + ("\n" if newline else "")
+        proc = subprocess.run(server_command(), input=stdin.encode(), capture_output=True, env=env, timeout=60)
+        assert slow.count("search") == 1
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr.decode()[-2000:]
+    answers = {m["id"]: m for m in map(json.loads, proc.stdout.decode().splitlines()) if "id" in m}
+    assert answers[3].get("result", {}).get("isError") is False, answers[3]
+    assert answers[3]["result"]["structuredContent"]["models"] == []
 
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGINT"])
@@ -162,7 +192,7 @@ def test_streamable_http_stops_cleanly_cancelling_calls_in_flight(fault: FaultSe
             proc.kill()
         caller.join(30)
     out, err = proc.communicate()
-    assert code == 130 and elapsed < EXIT_WITHIN, (code, elapsed, err[-2000:])
+    assert code == EXIT_CODE[how] and elapsed < EXIT_WITHIN, (code, elapsed, err[-2000:])
     assert b"Traceback" not in err, err.decode()[-4000:]
     assert out == b""
     _assert_upstream_cancelled(fault, stopped_at)
@@ -202,6 +232,6 @@ async def test_sse_stops_cleanly_with_a_session_and_a_call_in_flight(fault: Faul
         if proc.poll() is None:
             proc.kill()
     _out, err = proc.communicate()
-    assert code == 130 and elapsed < EXIT_WITHIN, (code, elapsed, err[-2000:])
+    assert code == EXIT_CODE["SIGTERM"] and elapsed < EXIT_WITHIN, (code, elapsed, err[-2000:])
     assert b"Traceback" not in err, err.decode()[-4000:]
     _assert_upstream_cancelled(fault, stopped_at)
