@@ -23,9 +23,9 @@ from mcp.types import Completion, CompletionArgument, CompletionContext, PromptR
 
 from . import schemas as s
 from .errors import render_error
-from .exceptions import ConfigurationError, GlowError
+from .exceptions import ConfigurationError, GlowError, UpstreamHTTPError
 from .tools import compact_json, dump_result
-from .upstream import DOCS, SEARCH, ZERO_UUID
+from .upstream import DOCS, SEARCH, ZERO_UUID, ResponseTooLarge
 
 if TYPE_CHECKING:
     from .state import AppState
@@ -48,8 +48,32 @@ async def _docs(state: AppState, resource: str, entity_id: UUID | None) -> str:
     try:
         _, docs = await state.client.request(DOCS, s.DocsApiRequest(entity_id=entity_id))
     except (GlowError, ConfigurationError) as exc:
-        raise ResourceError(render_error(resource, exc, state.display_url)) from None
+        raise resource_error(resource, exc, state) from None
     return compact_json(dump_result(docs))
+
+
+def resource_error(uri: str, exc: GlowError | ConfigurationError, state: AppState, narrow: str = "") -> ResourceError:
+    """The error of a failed read of ``uri``: :class:`ResourceNotFoundError` (JSON-RPC -32602, as
+    SEP-2164 says) when the upstream answered 404, else :class:`ResourceError` (-32603); the
+    message is the actionable text of :func:`.errors.render_error`, or of :func:`too_large_text`
+    (with ``narrow``, how to ask for less) for a body over its cap."""
+    if isinstance(exc, ResponseTooLarge):
+        return ResourceError(too_large_text(uri, exc, narrow))
+    text = render_error(uri, exc, state.display_url)
+    if isinstance(exc, UpstreamHTTPError) and exc.status == 404:
+        return ResourceNotFoundError(text)
+    return ResourceError(text)
+
+
+def too_large_text(uri: str, exc: ResponseTooLarge, narrow: str = "") -> str:
+    """What to say when the body behind ``uri`` is over its byte cap: its size, the cap, how to
+    ask for less (``narrow``) and the setting that raises the cap."""
+    size = f"{exc.size} bytes" if exc.size is not None else f"more than {exc.cap} bytes"
+    less = f"{narrow}, or " if narrow else ""
+    return (
+        f"{uri}: the file is {size}, over this server's limit of {exc.cap} bytes ({exc.setting}), "
+        f"so it was not read. Next step: {less}raise {exc.setting} and restart the MCP server."
+    )
 
 
 def register_resources(server: MCPServer[Any], state: AppState) -> None:
@@ -89,7 +113,8 @@ def register_resources(server: MCPServer[Any], state: AppState) -> None:
         try:
             return await state.client.download_upload(uid)
         except (GlowError, ConfigurationError) as exc:
-            raise ResourceError(render_error(f"glow://exports/{uid}", exc, state.display_url)) from None
+            narrow = "export less (export_models with model_id exports one model)"
+            raise resource_error(f"glow://exports/{uid}", exc, state, narrow) from None
 
     @server.completion()
     async def complete(
