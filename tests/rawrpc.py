@@ -80,7 +80,13 @@ class StdioSession:
             server_command(*args), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
         )
         self._lines: queue.Queue[bytes] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._stderr: list[bytes] = []
+        self._readers = [
+            threading.Thread(target=self._read, daemon=True),
+            threading.Thread(target=self._read_stderr, daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
         self._next = 1
         self.initialized = self._call(initialize(version))
         self._write(INITIALIZED)
@@ -89,6 +95,11 @@ class StdioSession:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self._lines.put(line)
+
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self._stderr.append(line)
 
     def _write(self, message: dict[str, Any]) -> None:
         assert self.proc.stdin is not None
@@ -112,8 +123,10 @@ class StdioSession:
         """End the process (stdin EOF) and return its stderr."""
         assert self.proc.stdin is not None
         self.proc.stdin.close()
-        _, err = self.proc.communicate(timeout=30)
-        return err.decode()
+        self.proc.wait(timeout=30)
+        for reader in self._readers:  # both pipes are at EOF once the process has exited
+            reader.join(timeout=10)
+        return b"".join(self._stderr).decode()
 
     def __enter__(self) -> StdioSession:
         return self
