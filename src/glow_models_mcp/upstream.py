@@ -325,7 +325,7 @@ class GlowClient:
         )
         text = raw.decode("utf-8-sig", errors="replace")
         for secret in self._secret_texts:
-            for form in {secret, secret.replace('"', '""')}:
+            for form in (secret.replace('"', '""'), secret):  # the CSV-quoted form first: it is the longer
                 text = text.replace(form, REDACTED)
         return text
 
