@@ -7,6 +7,7 @@ The tree::
     │   ├── UpstreamHTTPError      non-2xx answer: ``status``, ``detail``, ``retry_after``
     │   ├── UpstreamUnavailable    no answer: connection refused, timeouts (``may_have_reached``)
     │   └── UpstreamResponseError  a 2xx answer that cannot be used (too large, not JSON, off-schema)
+    │       └── ResponseTooLarge   a body over its byte cap (``size``, ``cap``, ``setting``)
     ├── ConfigurationError         the server cannot reach an instance (e.g. no ``GLOW_INSTANCE_URL``)
     └── LookupFailed               labels or names given where ids go matched nothing, or several things
                                    (``problems``: one :class:`LookupProblem` each); nothing was sent
@@ -80,6 +81,22 @@ class UpstreamUnavailable(GlowError):
 
 class UpstreamResponseError(GlowError):
     """A 2xx answer that cannot be used: too large, not JSON, or not matching the schema."""
+
+
+class ResponseTooLarge(UpstreamResponseError):
+    """A body over its byte cap, refused while streaming (so memory stays bounded).
+
+    Attributes:
+        size: the declared ``Content-Length``, or ``None`` when the stream passed the cap.
+        cap: the cap in bytes.
+        setting: the environment variable that sets the cap.
+    """
+
+    def __init__(self, operation: str, message: str, *, size: int | None, cap: int, setting: str) -> None:
+        super().__init__(operation, message)
+        self.size = size
+        self.cap = cap
+        self.setting = setting
 
 
 class ConfigurationError(Exception):

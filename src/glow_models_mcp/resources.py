@@ -26,7 +26,7 @@ from mcp.types import Completion, CompletionArgument, CompletionContext, PromptR
 
 from . import schemas as s
 from .errors import ErrorHints, render_error, render_lookup_error
-from .exceptions import ConfigurationError, GlowError, LookupFailed
+from .exceptions import ConfigurationError, GlowError, LookupFailed, ResponseTooLarge, UpstreamHTTPError
 from .lookup import Ref, resolve
 from .results import compact_json, dump_result
 from .upstream import DOCS, SEARCH, ZERO_UUID
@@ -54,8 +54,38 @@ async def _docs(state: AppState, resource: str, entity_id: UUID | None) -> str:
     try:
         _, docs = await state.client.request(DOCS, s.DocsApiRequest(entity_id=entity_id))
     except (GlowError, ConfigurationError) as exc:
-        raise ResourceError(render_error(resource, exc, state.display_url, ErrorHints())) from None
+        raise resource_error(resource, exc, state) from None
     return compact_json(dump_result(docs))
+
+
+def resource_error(
+    uri: str,
+    exc: GlowError | ConfigurationError,
+    state: AppState,
+    hints: ErrorHints = ErrorHints(),  # noqa: B008 (frozen, never mutated)
+    narrow: str = "",
+) -> ResourceError:
+    """The error of a failed read of ``uri``: :class:`ResourceNotFoundError` (JSON-RPC -32602, as
+    SEP-2164 says) when the upstream answered 404, else :class:`ResourceError` (-32603); the
+    message is the actionable text of :func:`.errors.render_error`, or of :func:`too_large_text`
+    (with ``narrow``, how to ask for less) for a body over its cap."""
+    if isinstance(exc, ResponseTooLarge):
+        return ResourceError(too_large_text(uri, exc, narrow))
+    text = render_error(uri, exc, state.display_url, hints)
+    if isinstance(exc, UpstreamHTTPError) and exc.status == 404:
+        return ResourceNotFoundError(text)
+    return ResourceError(text)
+
+
+def too_large_text(uri: str, exc: ResponseTooLarge, narrow: str = "") -> str:
+    """What to say when the body behind ``uri`` is over its byte cap: its size, the cap, how to
+    ask for less (``narrow``) and the setting that raises the cap."""
+    size = f"{exc.size} bytes" if exc.size is not None else f"more than {exc.cap} bytes"
+    less = f"{narrow}, or " if narrow else ""
+    return (
+        f"{uri}: the file is {size}, over this server's limit of {exc.cap} bytes ({exc.setting}), "
+        f"so it was not read. Next step: {less}raise {exc.setting} and restart the MCP server."
+    )
 
 
 def register_resources(server: MCPServer[Any], state: AppState) -> None:
@@ -86,7 +116,7 @@ def register_resources(server: MCPServer[Any], state: AppState) -> None:
         except LookupFailed as exc:
             raise ResourceNotFoundError(render_lookup_error(uri, exc)) from None
         except (GlowError, ConfigurationError) as exc:
-            raise ResourceError(render_error(uri, exc, state.display_url, ErrorHints())) from None
+            raise resource_error(uri, exc, state) from None
         return await _docs(state, uri, ident)
 
     @server.resource(
@@ -103,7 +133,8 @@ def register_resources(server: MCPServer[Any], state: AppState) -> None:
         try:
             return await state.client.download_upload(uid)
         except (GlowError, ConfigurationError) as exc:
-            raise ResourceError(render_error(export_uri(uid), exc, state.display_url, EXPORT_HINTS)) from None
+            narrow = "export less (export_models with model_id exports one model)"
+            raise resource_error(export_uri(uid), exc, state, EXPORT_HINTS, narrow) from None
 
     @server.completion()
     async def complete(

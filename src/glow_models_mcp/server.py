@@ -14,7 +14,7 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
-from . import __version__
+from . import __version__, protocol
 from .resources import register_prompts, register_resources
 from .settings import Settings
 from .state import AppState
@@ -90,4 +90,5 @@ def build_server(settings: Settings) -> GlowServer:
         )
     register_resources(server, state)
     register_prompts(server, read_only=settings.read_only or "create_models" not in {sp.name for sp in specs})
+    protocol.install(server)
     return server

@@ -149,6 +149,12 @@ class Settings(BaseSettings):
         validation_alias="GLOW_MCP_LOOKUP_CACHE_SECONDS",
         description="How long option lists used to resolve labels are reused (dropped on every write; 0: never).",
     )
+    max_resource_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        gt=0,
+        validation_alias="GLOW_MCP_MAX_RESOURCE_BYTES",
+        description="Largest export CSV served as a resource; a larger file is refused while streaming.",
+    )
     log_level: LogLevel = Field(default="WARNING", validation_alias="GLOW_MCP_LOG_LEVEL")
     log_json: bool = Field(default=False, validation_alias="GLOW_MCP_LOG_JSON")
     sandbox: bool = Field(default=False, validation_alias="GLOW_MCP_SANDBOX")

@@ -13,13 +13,16 @@ Failure handling, in order:
   ``max_retries`` extra attempts (tenacity). Other operations are retried only when the
   connection could not be opened at all, so a write that may have reached the server is never
   sent twice;
-* response bodies are read as a stream and refused above ``max_response_bytes``;
+* response bodies are read as a stream and refused above ``max_response_bytes`` (the CSV
+  download above ``max_resource_bytes``) with :class:`ResponseTooLarge`;
 * a non-2xx answer raises :class:`UpstreamHTTPError` with the upstream ``detail`` (a string, or
   FastAPI's 422 list; plain-text and HTML bodies are reduced to a short text excerpt);
 * a 2xx body that is not JSON, or does not match the response schema, raises
   :class:`UpstreamResponseError`.
 
-No exception message, log line or ``repr`` produced here contains a credential.
+No exception message, log line, ``repr`` or parsed answer produced here contains a credential: a
+configured secret that the upstream echoes (in an error body, or in a successful answer, e.g. a
+model named after the token) is replaced by ``REDACTED`` in the text or in every parsed string.
 """
 
 from __future__ import annotations
@@ -116,6 +119,26 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
 # ------------------------------------------------------------------------------------------------
 
 
+def _env_name(field: str) -> str:
+    return str(Settings.model_fields[field].validation_alias)
+
+
+def scrub_secrets(data: Any, secrets: list[str]) -> Any:
+    """``data`` (parsed JSON) with every ``secrets`` value replaced by ``REDACTED`` in every string,
+    keys included. Scrubbing parsed strings, not raw bytes, also catches a secret the JSON encoding
+    escaped (a ``"`` or ``\\`` in it, or ``\\uXXXX`` escapes)."""
+    if isinstance(data, str):
+        for secret in secrets:
+            if secret in data:
+                data = data.replace(secret, REDACTED)
+        return data
+    if isinstance(data, list):
+        return [scrub_secrets(item, secrets) for item in data]
+    if isinstance(data, dict):
+        return {scrub_secrets(k, secrets): scrub_secrets(v, secrets) for k, v in data.items()}
+    return data
+
+
 _TAG_RE = re.compile(r"<[^>]+>")
 _WS_RE = re.compile(r"\s+")
 
@@ -188,7 +211,8 @@ class GlowClient:
             headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
         # A careless upstream may echo the credentials it received in an error page; error texts
         # built from upstream bodies are scrubbed of them (see _scrub).
-        self._secrets = [v.encode() for v in settings.secret_values()]
+        self._secret_texts = settings.secret_values()
+        self._secrets = [v.encode() for v in self._secret_texts]
         self._timeout = httpx2.Timeout(
             connect=settings.connect_timeout,
             read=settings.read_timeout,
@@ -217,6 +241,16 @@ class GlowClient:
         for secret in self._secrets:
             raw = raw.replace(secret, REDACTED.encode())
         return raw
+
+    def _scrub_parsed(self, raw: bytes, data: Any) -> Any:
+        """``data`` parsed from ``raw``, scrubbed of every configured credential.
+
+        Fast path: a body without a backslash has no JSON escapes, so its strings hold a secret
+        only if its bytes do.
+        """
+        if not self._secrets or (b"\\" not in raw and not any(secret in raw for secret in self._secrets)):
+            return data
+        return scrub_secrets(data, self._secret_texts)
 
     async def __aenter__(self) -> GlowClient:
         await self._http.__aenter__()
@@ -247,6 +281,7 @@ class GlowClient:
         except ValueError:
             problem = f"the body is not JSON: {_excerpt(self._scrub(raw), 120)}"
         if not problem:
+            data = self._scrub_parsed(raw, data)
             try:
                 return status, op.response_model.model_validate(data)
             except pydantic.ValidationError as exc:
@@ -257,17 +292,39 @@ class GlowClient:
         raise UpstreamResponseError(op.name, f"{op.name}: HTTP {status} but {problem}")
 
     async def download_upload(self, upload_id: UUID) -> str:
-        """``GET /uploads/{upload_id}/download``: the exported CSV as text.
+        """``GET /uploads/{upload_id}/download``: the exported CSV as text, scrubbed of credentials
+        (also in their CSV-quoted form, ``"`` doubled).
 
-        Raises :class:`UpstreamHTTPError` (404 for an unknown upload) and the other errors above.
+        Raises :class:`UpstreamHTTPError` (404 for an unknown upload), :class:`ResponseTooLarge`
+        above ``max_resource_bytes`` (``GLOW_MCP_MAX_RESOURCE_BYTES``), and the other errors above.
         """
-        _, raw = await self._send("download", "GET", f"/uploads/{upload_id}/download", None, retry_all=True)
-        return raw.decode("utf-8-sig", errors="replace")
+        _, raw = await self._send(
+            "download",
+            "GET",
+            f"/uploads/{upload_id}/download",
+            None,
+            retry_all=True,
+            cap=self.settings.max_resource_bytes,
+            cap_setting=_env_name("max_resource_bytes"),
+        )
+        text = raw.decode("utf-8-sig", errors="replace")
+        for secret in self._secret_texts:
+            for form in (secret.replace('"', '""'), secret):  # the CSV-quoted form first: it is the longer
+                text = text.replace(form, REDACTED)
+        return text
 
     # -- transport ----------------------------------------------------------------------------
 
     async def _send(
-        self, op: str, method: str, path: str, content: bytes | None, *, retry_all: bool
+        self,
+        op: str,
+        method: str,
+        path: str,
+        content: bytes | None,
+        *,
+        retry_all: bool,
+        cap: int | None = None,
+        cap_setting: str | None = None,
     ) -> tuple[int, bytes]:
         if not self.base_url:
             raise ConfigurationError("GLOW_INSTANCE_URL is not set")
@@ -305,7 +362,7 @@ class GlowClient:
             with anyio.fail_after(settings.total_timeout):
                 async for attempt in retrying:
                     with attempt:
-                        status, raw = await self._attempt(op, method, path, content)
+                        status, raw = await self._attempt(op, method, path, content, cap, cap_setting)
         except TimeoutError:
             status = -1
             raise UpstreamUnavailable(
@@ -328,24 +385,34 @@ class GlowClient:
             )
         return status, raw
 
-    async def _attempt(self, op: str, method: str, path: str, content: bytes | None) -> tuple[int, bytes]:
-        cap = self.settings.max_response_bytes
+    async def _attempt(
+        self, op: str, method: str, path: str, content: bytes | None, cap: int | None, cap_setting: str | None
+    ) -> tuple[int, bytes]:
+        cap = cap if cap is not None else self.settings.max_response_bytes
+        setting = cap_setting or _env_name("max_response_bytes")
         headers = {"Content-Type": "application/json"} if content is not None else None
         try:
             async with self._http.stream(method, path, content=content, headers=headers) as response:
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > cap:
-                    raise UpstreamResponseError(
+                    raise ResponseTooLarge(
                         op,
                         f"{op}: HTTP {response.status_code} with a body of {int(declared)} bytes, over the {cap}-byte cap",
+                        size=int(declared),
+                        cap=cap,
+                        setting=setting,
                     )
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > cap:
-                        raise UpstreamResponseError(
-                            op, f"{op}: HTTP {response.status_code} with a body over the {cap}-byte cap; refused"
+                        raise ResponseTooLarge(
+                            op,
+                            f"{op}: HTTP {response.status_code} with a body over the {cap}-byte cap; refused",
+                            size=None,
+                            cap=cap,
+                            setting=setting,
                         )
                     chunks.append(chunk)
                 raw = b"".join(chunks)
@@ -379,9 +446,8 @@ class GlowClient:
 
         if 200 <= status < 300:
             return status, raw
-        error = UpstreamHTTPError(
-            op, status, _detail(self._scrub(raw)), _retry_after(response.headers.get("retry-after"))
-        )
+        detail = scrub_secrets(_detail(self._scrub(raw)), self._secret_texts)  # bytes, then JSON-escaped forms
+        error = UpstreamHTTPError(op, status, detail, _retry_after(response.headers.get("retry-after")))
         if status in (502, 503, 504):
             raise _Retryable(error, sent=True)
         raise error
