@@ -56,6 +56,7 @@ from . import schemas as s
 from .exceptions import (
     ConfigurationError,
     GlowError,
+    ResponseTooLarge,
     UpstreamHTTPError,
     UpstreamResponseError,
     UpstreamUnavailable,
