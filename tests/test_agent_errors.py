@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.types import ResourceTemplateReference
+from mcp.types import PromptReference, ResourceTemplateReference
 
 from glow_models_mcp.server import build_server
 
@@ -58,7 +58,7 @@ async def test_database_error_says_an_id_does_not_exist(mcp_client: Any) -> None
     )
     text = _text(result)
     assert result.is_error and "HTTP 500" in text and "Database error" in text
-    assert "an id in the request does not exist" in text and "get_model called without model_id" in text
+    assert "an id in the request does not exist" in text and "get_model without model_id" in text
     found = await mcp_client.call_tool("search_models", {"search": name})
     assert found.structured_content["total_count"] == 0
 
@@ -110,12 +110,18 @@ async def test_model_id_completion_answers_through_search(mcp_client: Any) -> No
     ref = ResourceTemplateReference(type="ref/resource", uri="glow://models/{model_id}/docs")
     result = await mcp_client.complete(ref, {"name": "model_id", "value": "gemini-2.5"})
     page = (await mcp_client.call_tool("search_models", {"search": "gemini-2.5", "page_size": 100})).structured_content
-    assert result.completion.values == [m["model_id"] for m in page["models"]]
-    assert len(result.completion.values) >= 2
-    prefix = result.completion.values[0][:6]
+    names = [m["name"] for m in page["models"]]
+    ids = [m["model_id"] for m in page["models"]]
+    # Names first (those starting with what was typed), then ids: either works as model_id.
+    assert result.completion.values == names + ids
+    assert len(names) >= 2 and all(n.startswith("gemini-2.5") for n in names)
+    prefix = ids[0][:8]
     by_prefix = await mcp_client.complete(ref, {"name": "model_id", "value": prefix})
-    assert result.completion.values[0] in by_prefix.completion.values
+    assert ids[0] in by_prefix.completion.values
     assert all(v.startswith(prefix) for v in by_prefix.completion.values)
+    prompt = PromptReference(type="ref/prompt", name="change_model_safely")
+    for_prompt = await mcp_client.complete(prompt, {"name": "model", "value": "gpt-5"})
+    assert for_prompt.completion.values[0].startswith("gpt-5") and "gpt-5-mini" in for_prompt.completion.values
 
 
 async def test_workflow_prompts(mcp_client: Any) -> None:

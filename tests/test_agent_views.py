@@ -294,8 +294,11 @@ async def test_search_with_sections_gives_each_models_selections_in_one_call(age
         assert list(row["selections"]) == ["pricing"]
         read = await agent.ok("get_model", {"model_id": row["model_id"], "sections": ["pricing"]})
         assert row["selections"]["pricing"] == read["selections"]["pricing"], row["name"]
-        assert row["provider"] == "gemini"
-    assert "input: 0.3 per million_text" in _text(result)
+        assert set(row) == {"model_id", "name", "selections"}  # what was asked for, nothing else
+    lines = _text(result).splitlines()
+    assert lines[1].startswith("name = model_id | pricing")
+    flash = next(line for line in lines if line.startswith("gemini-2.5-flash = "))
+    assert flash.endswith("| input: 0.3 per million_text; output: 2.5 per million_text")
     # Counting the models that lack a section is one call too.
     everything = await agent.ok("search_models", {"page_size": 100, "sections": ["reasoning_levels"]})
     lacking = [m["name"] for m in everything["models"] if not m["selections"]["reasoning_levels"]]
@@ -364,6 +367,42 @@ async def test_duplicate_names_are_warned_about_but_written(agent: Agent) -> Non
     assert "'gpt-5-nano Copy'" in second["warnings"][0]
     ids = [new_id, solo["results"][0]["model_id"], first["model_id"], second["model_id"]]
     await agent.ok("delete_models", {"model_ids": ids})
+
+
+async def test_a_copy_for_a_department_is_one_call(agent: Agent, fresh_sandbox: Any) -> None:
+    name = f"copy-{uuid.uuid4().hex[:6]}"
+    result = await agent.call(
+        "duplicate_model", {"model_id": "gpt-5-mini", "name": name, "department_ids": ["University"]}
+    )
+    assert not result.is_error, _text(result)
+    copy = result.structured_content
+    assert (
+        copy["name"] == name
+        and _text(result) == f"Copied into new model {name!r} (id {copy['model_id']}) in the departments given."
+    )
+    read = await agent.ok("get_model", {"model_id": name})
+    original = await agent.ok("get_model", {"model_id": "gpt-5-mini"})
+    assert read["model_id"] == copy["model_id"]
+    assert [d["label"] for d in read["selections"]["departments"]] == ["University"]
+    assert read["selections"]["pricing"] == original["selections"]["pricing"]
+    # An unknown department label is refused before anything is copied.
+    log = fresh_sandbox.app.state.request_log
+    before = len(log)
+    text = await agent.error("duplicate_model", {"model_id": "gpt-5-mini", "department_ids": ["Nowhere"]})
+    assert "department_ids.0: no departments option is labelled 'Nowhere'" in text
+    assert not any(r.path.endswith(("/duplicate", "/update")) for r in log[before:])
+    await agent.ok("delete_models", {"model_ids": [name]})
+
+
+async def test_write_results_are_one_line_that_says_everything(agent: Agent) -> None:
+    name = f"terse-{uuid.uuid4().hex[:6]}"
+    created = await agent.call("create_models", {"models": [{"name": name}]})
+    model_id = created.structured_content["results"][0]["model_id"]
+    assert _text(created) == f"Created 1 model(s): {model_id}."
+    updated = await agent.call("update_models", {"models": [{"model_id": name, "description": "d"}]})
+    assert _text(updated) == f"Updated 1 model(s): {model_id}."
+    deleted = await agent.call("delete_models", {"model_ids": [name]})
+    assert _text(deleted) == f"Deleted 1 of 1 model(s): {model_id}."
 
 
 # ------------------------------------------------------------------------------------------------

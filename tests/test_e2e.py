@@ -26,11 +26,21 @@ def _text(result: Any) -> str:
 async def _options(client: Any) -> dict[str, Any]:
     result = await client.call_tool("get_model", {})
     assert not result.is_error, _text(result)
-    return result.structured_content
+    return result.structured_content["options"]
 
 
 def _ids(options: dict[str, Any], section: str, n: int = 1) -> list[str]:
-    return [r["id"] for r in options[section]["resources"][:n]]
+    return [r["id"] for r in options[section]["items"][:n]]
+
+
+def _ids_in(data: Any) -> set[str]:
+    """Every option or model id in structured content."""
+    if isinstance(data, dict):
+        found = {str(v) for k, v in data.items() if k in ("id", "model_id") and isinstance(v, str)}
+        return found.union(*(_ids_in(v) for v in data.values()))
+    if isinstance(data, list):
+        return set().union(*(_ids_in(v) for v in data))
+    return set()
 
 
 async def _create(client: Any, name: str, **fields: Any) -> str:
@@ -52,14 +62,19 @@ async def test_full_lifecycle_through_every_tool(mcp_client: Any, sandbox: Any) 
         assert not result.is_error, _text(result)
         # The structured content validates against the advertised output schema.
         jsonschema.validate(result.structured_content, tools[tool].output_schema)
-        # The text is a one-line summary followed by compact JSON of the same data.
-        summary, body = _text(result).split("\n", 1)
-        assert summary and json.loads(body) == result.structured_content
-        assert "\n" not in body and ": " not in body[:200]
+        # The text is a one-line summary followed by compact JSON of the same data, or (the compact
+        # views) one `label = id` line per section, which names every id of the structured content.
+        summary, _, body = _text(result).partition("\n")
+        assert summary
+        if body.startswith("{"):
+            assert json.loads(body) == result.structured_content
+            assert "\n" not in body and ": " not in body[:200]
+        else:
+            assert all(i in _text(result) for i in _ids_in(result.structured_content)), tool
         seen_outputs[tool] = result.structured_content
         return result.structured_content
 
-    options = await call("get_model", {})
+    options = (await call("get_model", {}))["options"]
     for section in (
         "providers",
         "values",
@@ -72,8 +87,10 @@ async def test_full_lifecycle_through_every_tool(mcp_client: Any, sandbox: Any) 
         "flags",
         "departments",
     ):
-        assert options[section]["resources"], section
-        assert all(uuid.UUID(r["id"]) for r in options[section]["resources"])
+        assert options[section]["items"], section
+        assert all(uuid.UUID(r["id"]) for r in options[section]["items"])
+    full = await call("get_model", {"view": "full"})
+    assert [r["id"] for r in full["providers"]["resources"]] == _ids(options, "providers", 2)
     provider = _ids(options, "providers")
     modalities = _ids(options, "modalities", 2)
 
@@ -93,15 +110,18 @@ async def test_full_lifecycle_through_every_tool(mcp_client: Any, sandbox: Any) 
     assert found["models"][0]["model_id"] == model_id and found["total_count"] == 1
 
     got = await call("get_model", {"model_id": model_id})
-    assert got["names"]["resource"]["name"] == name
-    assert sorted(m["id"] for m in got["modalities"]["current"]) == sorted(modalities)
-    assert "actor_name" not in got or got["actor_name"]  # nulls are left out
+    assert got["name"] == name and [n["label"] for n in got["selections"]["names"]] == [name]
+    assert sorted(m["id"] for m in got["selections"]["modalities"]) == sorted(modalities)
+    whole = await call("get_model", {"model_id": model_id, "view": "full"})
+    assert whole["names"]["resource"]["name"] == name
+    assert sorted(m["id"] for m in whole["modalities"]["current"]) == sorted(modalities)
+    assert "actor_name" not in whole or whole["actor_name"]  # nulls are left out
 
     draft = await call("patch_model_draft", {"expected_version": 4, "name": name, "modality_ids": modalities[:1]})
     assert draft["new_version"] == 5
-    assert draft["form_state"]["modality_ids"] == modalities[:1] and draft["form_state"]["voice_ids"] == []
     with_draft = await call("get_model", {"model_id": model_id, "draft_id": draft["draft_id"]})
-    assert [m["id"] for m in with_draft["modalities"]["current"]] == modalities[:1]
+    assert [m["id"] for m in with_draft["selections"]["modalities"]] == modalities[:1]
+    assert [m["id"] for m in with_draft["changes"]["modalities"]["removed"]] == modalities[1:]
 
     drafts = await call("list_model_drafts", {})
     assert drafts["entries"][0]["id"] == draft["draft_id"] and drafts["entries"][0]["version"] == 5
@@ -111,8 +131,8 @@ async def test_full_lifecycle_through_every_tool(mcp_client: Any, sandbox: Any) 
     )
     assert updated["results"][0]["message"] == "Model updated successfully"
     after = await call("get_model", {"model_id": model_id})
-    assert after["descriptions"]["resource"]["name"] == "updated by test_e2e"
-    assert not after["modalities"].get("current")
+    assert after["description"] == "updated by test_e2e"
+    assert after["selections"]["modalities"] == []
 
     copy = await call("duplicate_model", {"model_id": model_id})
     assert copy["model_id"] != model_id
@@ -211,11 +231,12 @@ async def test_bad_input_never_reaches_upstream(mcp_client: Any, sandbox: Any) -
     log = sandbox.app.state.request_log
     start = len(log)
     cases = [
-        ("get_model", {"model_id": "not-a-uuid"}, "model_id"),
+        ("get_model", {"draft_id": "not-a-uuid"}, "draft_id"),
+        ("get_model", {"model_id": ["not", "a", "string"]}, "model_id"),
         ("get_model", {"modle_id": str(uuid.uuid4())}, "modle_id"),
         ("search_models", {"page_size": "many"}, "page_size"),
         ("search_models", {"page_offset": -1}, "page_offset"),
-        ("create_models", {"models": [{"name": "x", "provider_ids": ["nope"]}]}, "models.0.provider_ids.0"),
+        ("create_models", {"models": [{"name": "x", "provider_ids": [""]}]}, "models.0.provider_ids.0"),
         ("create_models", {"models": [{"nmae": "x"}]}, "models.0.nmae"),
         ("update_models", {"models": [{"description": "no id"}]}, "models.0.model_id"),
         ("delete_models", {"model_ids": "all"}, "model_ids"),
@@ -223,7 +244,7 @@ async def test_bad_input_never_reaches_upstream(mcp_client: Any, sandbox: Any) -
         ("duplicate_model", {"model_id": 42}, "model_id"),
         ("patch_model_draft", {"expected_version": "one"}, "expected_version"),
         ("list_model_drafts", {"extra": 1}, "extra"),
-        ("export_models", {"model_id": "null"}, "model_id"),
+        ("export_models", {"model_id": "x" * 1001}, "model_id"),
     ]
     for tool, args, field in cases:
         result = await mcp_client.call_tool(tool, args)
@@ -232,6 +253,26 @@ async def test_bad_input_never_reaches_upstream(mcp_client: Any, sandbox: Any) -
         assert f"- {field}:" in text and "nothing was sent" in text, text
         assert "errors.pydantic.dev" not in text
     assert len(log) == start, "an invalid call reached the upstream"
+
+
+async def test_unresolvable_labels_never_reach_the_operation(mcp_client: Any, sandbox: Any) -> None:
+    """A label or name that matches nothing costs only lookup reads (get, search); the operation
+    itself is never sent."""
+    log = sandbox.app.state.request_log
+    start = len(log)
+    cases = [
+        ("create_models", {"models": [{"name": "x", "provider_ids": ["nope"]}]}, "models.0.provider_ids.0"),
+        ("update_models", {"models": [{"model_id": "no-such-model", "name": "y"}]}, "models.0.model_id"),
+        ("delete_models", {"model_ids": ["no-such-model"]}, "model_ids.0"),
+        ("duplicate_model", {"model_id": "no-such-model"}, "model_id"),
+        ("patch_model_draft", {"base_model_id": "no-such-model"}, "base_model_id"),
+        ("export_models", {"model_id": "null"}, "model_id"),
+    ]
+    for tool, args, field in cases:
+        result = await mcp_client.call_tool(tool, args)
+        text = _text(result)
+        assert result.is_error and f"- {field}: " in text and "nothing was sent or written" in text, text
+    assert {path.rsplit("/", 1)[-1] for _, path, _ in log[start:]} <= {"get", "search"}
 
 
 async def test_explicit_null_and_json_string_arguments_are_accepted(mcp_client: Any) -> None:

@@ -148,10 +148,12 @@ def test_malformed_upstream_url_is_named_without_the_value() -> None:
     assert proc.returncode == 2 and b"GLOW_INSTANCE_URL" in proc.stderr and b"Traceback" not in proc.stderr
 
 
-async def test_integer_arguments_are_strict(mcp_client: Any, sandbox: Any) -> None:
+async def test_integer_arguments_refuse_what_a_careful_reader_would(mcp_client: Any, sandbox: Any) -> None:
+    """Numeric strings and integral floats are read as integers (tests/test_agent_views.py); booleans,
+    fractions and out-of-range values are refused before anything is sent."""
     log = sandbox.app.state.request_log
     start = len(log)
-    for value in (True, "5", 2.5, 1001, 2**70):
+    for value in (True, "five", 2.5, "2.5", 1001, "1001", 2**70):
         result = await mcp_client.call_tool("search_models", {"page_size": value})
         assert result.is_error and "- page_size:" in _text(result), value
     draft = await mcp_client.call_tool("patch_model_draft", {"expected_version": -1})

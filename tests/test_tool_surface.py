@@ -100,7 +100,7 @@ async def test_no_argument_tools_advertise_empty_object() -> None:
 
 async def test_arguments_are_top_level_fields_of_the_request() -> None:
     tools = {t["name"]: t for t in await _tools()}
-    assert set(tools["get_model"]["inputSchema"]["properties"]) == {"model_id", "draft_id"}
+    assert set(tools["get_model"]["inputSchema"]["properties"]) == {"model_id", "draft_id", "view", "sections"}
     assert set(tools["search_models"]["inputSchema"]["properties"]) >= {"search", "page_size", "page_offset"}
     assert set(tools["patch_model_draft"]["inputSchema"]["properties"]) >= {"expected_version", "name", "modality_ids"}
     assert tools["delete_models"]["inputSchema"]["required"] == ["model_ids"]
@@ -122,9 +122,11 @@ async def test_annotations_match_behaviour() -> None:
 
 async def test_descriptions_teach_the_workflow() -> None:
     tools = {t["name"]: t["description"] for t in await _tools()}
-    assert "WITHOUT model_id" in tools["get_model"]
+    assert "Without model_id: the selectable options" in tools["get_model"]
+    for name in ("create_models", "update_models", "patch_model_draft"):
+        assert "as labels" in tools[name] and "as get_model lists them" in tools[name]
     for name in ("create_models", "update_models"):
-        assert "All-or-nothing" in tools[name] and "get_model called without model_id" in tools[name]
+        assert "All-or-nothing" in tools[name]
     assert "Permanently" in tools["delete_models"]
     assert "NEW draft" in tools["patch_model_draft"]
 

@@ -104,7 +104,7 @@ async def test_streamable_http_session(sandbox: Any) -> None:
             async with Client(f"http://127.0.0.1:{port}/mcp", mode=mode) as client:
                 assert len((await client.list_tools()).tools) == 11
                 result = await client.call_tool("get_model", {})
-                assert not result.is_error and result.structured_content["providers"]["resources"]
+                assert not result.is_error and result.structured_content["options"]["providers"]["items"]
                 docs = await client.read_resource("glow://models/docs")
                 assert json.loads(docs.contents[0].text)["name"]
     finally:

@@ -41,14 +41,17 @@ from .sections import MODEL_REF_FIELDS, SectionName, ref_section, section_alias
 MAX_REF_CHARS = 1000
 
 
-def _short_enough(value: str) -> str:
+def _plausible(value: str) -> str:
+    """Refuse what no id, label or name can be: over :data:`MAX_REF_CHARS`, or control characters."""
     if len(value) > MAX_REF_CHARS:
         raise ValueError(f"an id, label or name has at most {MAX_REF_CHARS} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("an id, label or name has no control characters")
     return value
 
 
 #: An id, or what names one: an option's label or a model's exact name.
-RefStr = Annotated[str, StringConstraints(min_length=1), AfterValidator(_short_enough)]
+RefStr = Annotated[str, StringConstraints(min_length=1), AfterValidator(_plausible)]
 
 #: How much of a model or option listing a read returns.
 View = Literal["compact", "full"]

@@ -2,9 +2,10 @@
 
 Starts the local reference API on a free loopback port, launches our server as a stdio
 subprocess pointed at it (exactly as Claude Desktop would), connects the mcp SDK's client and
-walks: list tools, read the docs resource, list the selectable options, create a model, find it
-by search, save a draft and read the model with it, update, duplicate, export and show the CSV's
-rows, delete, refresh. Returns 0 when every step succeeded, 1 otherwise.
+walks: list tools, read the docs resource, list the selectable options with their labels, compare
+the gemini models' prices in one call, create a model by labels, read it back by name, save a draft
+from it and see what it changes, update, duplicate, export and show the CSV's rows, delete by name,
+an agent's ambiguous label, refresh. Returns 0 when every step succeeded, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -45,14 +46,17 @@ class Session:
         _print()
         _print(f"── {self.step:>2}. {title} " + "─" * max(0, STEP_WIDTH - len(title) - 8))
 
-    async def call(self, tool: str, args: dict[str, Any], *, expect_error: bool = False) -> dict[str, Any]:
+    async def call(
+        self, tool: str, args: dict[str, Any], *, expect_error: bool = False, lines: int = 1
+    ) -> dict[str, Any]:
+        """Call ``tool``; print the call, its time, its text size and the first ``lines`` of its text."""
         started = time.perf_counter()
         result = await self.client.call_tool(tool, args)
         ms = (time.perf_counter() - started) * 1000
-        _print(f"   → {tool}({_shorten(json.dumps(args), 160)})   [{ms:.0f} ms]")
         text = result.content[0].text if result.content else ""
-        summary = "\n".join(text.split("\n")[: 2 if expect_error else 1])
-        _print(textwrap.indent(_shorten(summary, 300), "   ← "))
+        _print(f"   → {tool}({_shorten(json.dumps(args), 150)})   [{ms:.0f} ms, {len(text.encode())} B of text]")
+        shown = text.split("\n")[: max(lines, 2 if expect_error else 1)]
+        _print(textwrap.indent("\n".join(_shorten(line, 160) for line in shown), "   ← "))
         if bool(result.is_error) != expect_error:
             raise DemoFailed(f"{tool} returned is_error={result.is_error}: {text[:500]}")
         return result.structured_content or {}
@@ -60,6 +64,8 @@ class Session:
 
 async def walk(client: Any) -> None:
     """The scripted session; raises :class:`DemoFailed` on the first unexpected answer."""
+    from .tools import TOOL_NAMES
+
     s = Session(client)
     marker = uuid.uuid4().hex[:6]
     name = f"demo-gpt-{marker}"
@@ -74,32 +80,27 @@ async def walk(client: Any) -> None:
             else ("destructive" if hints and hints.destructive_hint else "write")
         )
         _print(f"   • {tool.name:<18} {kind:<11} {_shorten(tool.description or '', 70)}")
-    if len(tools) != 11:
-        raise DemoFailed(f"expected 11 tools, got {len(tools)}")
+    if [t.name for t in tools] != list(TOOL_NAMES):
+        raise DemoFailed(f"expected the tools {', '.join(TOOL_NAMES)}, got {', '.join(t.name for t in tools)}")
 
     s.heading("Read the docs resource glow://models/docs")
     docs = json.loads((await client.read_resource("glow://models/docs")).contents[0].text)
     _print(
-        f"   ← {docs['name']}: {len(docs.get('api_operations', []))} operations, {len(docs.get('permissions', []))} permissions"
+        f"   ← {docs['name']}: {len(docs.get('api_operations', []))} operations, "
+        f"{len(docs.get('permissions', []))} permissions"
     )
-    for op in docs.get("api_operations", [])[:11]:
-        _print(f"     - {op['name']}: {_shorten(op['description'], 80)}")
 
-    s.heading("List the selectable options (get_model without ids)")
-    options = await s.call("get_model", {})
+    s.heading("List the selectable options: each has a label that works where its id goes")
+    listing = await s.call("get_model", {"sections": ["providers", "modalities", "departments"]}, lines=4)
+    if "openai" not in {i["label"] for i in listing["options"]["providers"]["items"]}:
+        raise DemoFailed("the option listing has no provider labelled openai")
 
-    def first(section: str, pred: Any = lambda r: True) -> str:
-        for item in options.get(section, {}).get("resources", []):
-            if pred(item):
-                return item["id"]
-        raise DemoFailed(f"no option in section {section}")
+    s.heading("Compare many models in one call: the gemini models and their prices")
+    page = await s.call("search_models", {"search": "gemini", "sections": ["pricing"]}, lines=5)
+    if not page.get("models") or not all("selections" in m for m in page["models"]):
+        raise DemoFailed("search with sections did not give each model's pricing")
 
-    provider = first("providers", lambda r: r.get("name") == "openai")
-    modalities = [r["id"] for r in options["modalities"]["resources"] if r.get("name") in ("text", "image")][:2]
-    pricing = [options["pricing"]["resources"][0]["id"]]
-    _print(f"   provider openai = {provider}; {len(modalities)} modalities; 1 pricing entry")
-
-    s.heading(f"Create the model '{name}'")
+    s.heading(f"Create the model '{name}' by labels, no ids")
     created = await s.call(
         "create_models",
         {
@@ -107,36 +108,49 @@ async def walk(client: Any) -> None:
                 {
                     "name": name,
                     "description": f"Demo model {marker} created through MCP",
-                    "provider_ids": [provider],
-                    "modality_ids": modalities,
-                    "pricing_ids": pricing,
+                    "provider_ids": ["openai"],
+                    "modality_ids": ["text (input)", "text (output)"],
+                    "temperature_level_ids": ["0.7"],
+                    "pricing_ids": ["input: 0.25 per million_text"],
+                    "department_ids": ["Organization"],
                 }
             ]
         },
     )
     model_id = created["results"][0]["model_id"]
 
-    s.heading("Find it by search")
-    found = await s.call("search_models", {"search": name})
-    if [m["model_id"] for m in found.get("models", [])] != [model_id]:
-        raise DemoFailed(f"search for {name} did not return exactly the new model")
+    s.heading("Read it back by its name (compact: its own selections, label = id)")
+    read = await s.call("get_model", {"model_id": name}, lines=12)
+    if read.get("model_id") != model_id:
+        raise DemoFailed(f"reading {name} by name gave another model")
 
-    s.heading("Save a draft, then read the model with it")
+    s.heading("Save a draft from it that changes only the modalities, and see what it changes")
     draft = await s.call(
-        "patch_model_draft",
-        {"expected_version": 0, "name": name, "provider_ids": [provider], "modality_ids": modalities[:1]},
+        "patch_model_draft", {"base_model_id": name, "modality_ids": ["text (input)", "image (input)"]}
     )
-    _print(f"   draft {draft['draft_id']} is version {draft['new_version']}")
-    await s.call("get_model", {"model_id": model_id, "draft_id": draft["draft_id"]})
+    changed = await s.call("get_model", {"model_id": name, "draft_id": draft["draft_id"]}, lines=3)
+    if list(changed.get("changes", {})) != ["modalities"]:
+        raise DemoFailed(f"the draft should change only the modalities: {changed.get('changes')}")
 
-    s.heading("Update the description")
-    await s.call("update_models", {"models": [{"model_id": model_id, "description": f"Updated demo model {marker}"}]})
+    s.heading("Apply it: update the modalities and the description")
+    await s.call(
+        "update_models",
+        {
+            "models": [
+                {
+                    "model_id": name,
+                    "modality_ids": ["text (input)", "image (input)"],
+                    "description": f"Updated demo model {marker}",
+                }
+            ]
+        },
+    )
     again = await s.call("search_models", {"search": f"Updated demo model {marker}"})
     if again.get("total_count") != 1:
         raise DemoFailed("the updated description is not searchable")
 
     s.heading("Duplicate it")
-    copy = await s.call("duplicate_model", {"model_id": model_id})
+    copy = await s.call("duplicate_model", {"model_id": name})
 
     s.heading("Export the catalog and read the CSV resource")
     export = await s.call("export_models", {})
@@ -148,14 +162,14 @@ async def walk(client: Any) -> None:
     if len(rows) - 1 != export["row_count"]:
         raise DemoFailed("CSV rows differ from row_count")
 
-    s.heading("Delete the model and its copy (permanent)")
-    await s.call("delete_models", {"model_ids": [model_id, copy["model_id"]]})
+    s.heading("Delete the model and its copy by name (permanent)")
+    await s.call("delete_models", {"model_ids": [name, copy.get("name") or copy["model_id"]]})
     gone = await s.call("search_models", {"search": marker})
     if gone.get("total_count", 0) != 0:
         raise DemoFailed("deleted models are still found")
 
-    s.heading("An agent mistake: a typo in a field name")
-    await s.call("get_model", {"modle_id": model_id}, expect_error=True)
+    s.heading("An agent mistake: a label that matches two options lists the candidates; nothing is written")
+    await s.call("create_models", {"models": [{"name": name, "modality_ids": ["text"]}]}, expect_error=True, lines=5)
 
     s.heading("Refresh the views and caches")
     await s.call("refresh_models", {})

@@ -54,18 +54,26 @@ WHERE_LISTS_COME_FROM = (
 async def gather_limited(calls: Sequence[Callable[[], Awaitable[T]]], limit: int = CONCURRENCY) -> list[T]:
     """Await every call, at most ``limit`` at a time; results in the order of ``calls``.
 
-    The first exception cancels the rest and propagates.
+    The first exception cancels the rest and is raised as it is (not wrapped in a group).
     """
     results: list[Any] = [None] * len(calls)
+    failures: list[Exception] = []
     limiter = anyio.CapacityLimiter(limit)
 
-    async def run(index: int, call: Callable[[], Awaitable[T]]) -> None:
-        async with limiter:
-            results[index] = await call()
-
     async with anyio.create_task_group() as tg:
+
+        async def run(index: int, call: Callable[[], Awaitable[T]]) -> None:
+            async with limiter:
+                try:
+                    results[index] = await call()
+                except Exception as exc:
+                    failures.append(exc)
+                    tg.cancel_scope.cancel()
+
         for index, call in enumerate(calls):
             tg.start_soon(run, index, call)
+    if failures:
+        raise failures[0]
     return results
 
 

@@ -85,6 +85,8 @@ class ToolSpec(Generic[ReqT, ResT]):
         links: resource links to add to a successful result.
         written: the models a successful write created or renamed, as ``(name or None, id)``:
             each gets a duplicate-name check (a warning; the write has happened).
+        summary_only: the summary says everything the structured content does, so the text is the
+            summary alone (no JSON repeat of the same facts).
         arguments: tool-only arguments beside the contract's (``view``, ``sections``...).
         outputs: compact shapes whose schemas join the response model's in the output schema.
         handler: how a call is answered; ``None`` forwards it to ``operation`` (see :func:`forward`).
@@ -101,6 +103,7 @@ class ToolSpec(Generic[ReqT, ResT]):
     batch: bool = False
     links: Callable[[ResT], list[ResourceLink]] | None = None
     written: Callable[[ReqT, ResT], list[tuple[str | None, UUID]]] | None = None
+    summary_only: bool = False
     arguments: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
     outputs: tuple[type[BaseModel], ...] = ()
     handler: Handler | None = None
@@ -223,7 +226,12 @@ async def forward(call: Call[Any, Any]) -> Presented:
     spec = call.spec
     request = await call.request()
     response = await call.send(spec.operation, request)
-    presented = Presented(spec.summarize(request, response), _full(response), wrote=not spec.read_only)
+    presented = Presented(
+        spec.summarize(request, response),
+        _full(response),
+        "" if spec.summary_only else None,
+        wrote=not spec.read_only,
+    )
     if spec.batch:
         presented.failure = _batch_failure(spec.name, response)
         presented.wrote = presented.failure is None
@@ -319,7 +327,8 @@ async def _search_models(call: Call[s.SearchModelApiRequest, s.ListModelApiRespo
         page = {"total_count": response.total_count, "next_page_offset": views.next_offset(request, response)}
         return Presented(views.search_summary(page, shown, offset), full)
     page = views.compact_search(request, response, details)
-    return Presented(views.search_summary(page, shown, offset), page, views.search_text(page))
+    text = views.search_text(page, list(dict.fromkeys(wanted)) if wanted else None)
+    return Presented(views.search_summary(page, shown, offset), page, text)
 
 
 async def _details(call: Call[Any, Any], model_ids: list[UUID], wanted: list[str]) -> dict[str, dict[str, Any]]:
@@ -372,21 +381,62 @@ async def _patch_model_draft(call: Call[s.PatchModelDraftApiRequest, s.PatchMode
         summary += " Review it with get_model(model_id=<the model>, draft_id=...); apply it with update_models."
     structured = _full(response)
     structured.pop("form_state", None)  # the ids just sent; list_model_drafts and view "full" show them
-    return Presented(summary, structured, wrote=True)
+    return Presented(summary, structured, "", wrote=True)
 
 
 async def _duplicate_model(call: Call[s.DuplicateModelApiRequest, s.DuplicateModelApiResponse]) -> Presented:
-    """duplicate_model: forwarded; the summary names the copy (read back once)."""
-    presented = await forward(call)
-    copy_id = presented.structured.get("model_id")
-    try:
-        name = await _model_name(call, UUID(copy_id)) if copy_id else None
-    except GlowError:
-        name = None
+    """duplicate_model: the copy, then (one update) the name and departments given for it.
+
+    Department labels are resolved before anything is written. If the update fails, the copy
+    stays made: the result says so as a warning (never as a failure, which an agent would retry).
+    """
+    changes = {k: v for k, v in call.args.model_dump(exclude_unset=True).items() if k in COPY_CHANGES}
+    await call.resolve(changes)
+    response = await call.send(DUPLICATE, await call.request())
+    copy_id = response.model_id
+    structured = _full(response)
+    warnings: list[str] = []
+    if changes:
+        update = s.UpdateModelApiRequest.model_validate({"models": [{"model_id": copy_id, **changes}]})
+        what = " and ".join(sorted(changes))
+        try:
+            failure = _batch_failure("update_models", await call.send(UPDATE, update))
+        except GlowError as exc:
+            failure = render_error("update_models", exc, call.state.display_url, ErrorHints())
+        if failure:
+            warnings.append(
+                f"the copy {copy_id} was made, but setting its {what} failed; fix it with update_models "
+                f"(model_id {copy_id}): {failure}"
+            )
+    name = changes.get("name") if "name" in changes and not warnings else None
+    if name is None:
+        try:
+            name = await _model_name(call, copy_id)
+        except GlowError:
+            name = None
     if name:
-        presented.summary = f"Copied into new model {name!r} (id {copy_id})."
-        presented.structured["name"] = name
-    return presented
+        structured["name"] = name
+    warnings += await _name_warnings(call, [(name, copy_id)]) if name else []
+    departments = " in the departments given" if "department_ids" in changes and not warnings else ""
+    label = f" {name!r}" if name else ""
+    summary = f"Copied into new model{label} (id {copy_id}){departments}."
+    return Presented(summary, structured, "", warnings=warnings, wrote=True)
+
+
+class CopyResult(Warnings):
+    """What duplicate_model adds to the upstream's answer."""
+
+    name: str | None = Field(default=None, description="The copy's name.")
+
+
+#: The copy's fields duplicate_model can set in the same call (an update right after the copy).
+COPY_CHANGES = {
+    "name": (str | None, Field(default=None, description="Name of the copy (default '<name> Copy').")),
+    "department_ids": (
+        list[RefStr] | None,
+        Field(default=None, description="Departments of the copy, ids or labels (default: the original's)."),
+    ),
+}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -403,9 +453,7 @@ def _batch_summary(verb: str) -> Callable[[Any, Any], str]:
         results = res.results
         ok = sum(1 for r in results if r.success and r.model_id is not None)
         if all(r.success for r in results) and ok == len(results):
-            ids = ", ".join(str(r.model_id) for r in results[:20])
-            more = f" (+{ok - 20} more)" if ok > 20 else ""
-            return f"{verb} {ok} model(s): {ids}{more}."
+            return f"{verb} {ok} model(s): {', '.join(str(r.model_id) for r in results)}."
         failed = [r for r in results if not r.success]
         return f"Nothing was written: {len(failed)} of {len(results)} item(s) failed validation."
 
@@ -422,8 +470,10 @@ def _get_summary(req: s.GetModelApiRequest, res: s.GetModelApiResponse) -> str:
 
 
 def _delete_summary(_req: s.DeleteModelApiRequest, res: s.DeleteModelApiResponse) -> str:
-    ok = sum(1 for r in res.results if r.success)
-    return f"Deleted {ok} of {len(res.results)} model(s)."
+    done = [str(r.model_id) for r in res.results if r.success]
+    failed = [f"{r.model_id} ({r.message})" for r in res.results if not r.success]
+    text = f"Deleted {len(done)} of {len(res.results)} model(s)" + (f": {', '.join(done)}" if done else "")
+    return text + (f"; not deleted: {', '.join(failed)}." if failed else ".")
 
 
 def _export_summary(_req: s.ExportModelApiRequest, res: s.ExportModelApiResponse) -> str:
@@ -460,10 +510,6 @@ def _renamed(req: s.UpdateModelApiRequest, _res: s.UpdateModelApiResponse) -> li
         for item in req.models
         if {"name", "name_id"} & item.model_fields_set
     ]
-
-
-def _copied(_req: s.DuplicateModelApiRequest, res: s.DuplicateModelApiResponse) -> list[tuple[str | None, UUID]]:
-    return [(None, res.model_id)]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -566,6 +612,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         batch=True,
         written=_created,
+        summary_only=True,
     ),
     ToolSpec(
         name="update_models",
@@ -588,6 +635,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         batch=True,
         written=_renamed,
+        summary_only=True,
     ),
     ToolSpec(
         name="duplicate_model",
@@ -595,12 +643,14 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
         title="Duplicate a model",
         description=(
             "Copy a model (model_id: id or exact name) with all its selections; the copy is named '<name> Copy' "
-            "and the result's model_id is the NEW model's id. Needs an admin role."
+            "unless you give name, and keeps the original's departments unless you give department_ids (labels "
+            "work). The result's model_id is the NEW model's id. Needs an admin role."
         ),
         annotations=_ann(read_only=False, idempotent=False),
         summarize=lambda _req, res: f"Copied into new model {res.model_id}: {res.message}",
         hints=ErrorHints(forbidden="duplicating needs an admin role.", database_error=_DB_ERROR, may_apply=True),
-        written=_copied,
+        arguments=COPY_CHANGES,
+        outputs=(CopyResult,),
         handler=_duplicate_model,
     ),
     ToolSpec(
@@ -614,6 +664,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         annotations=_ann(read_only=False, destructive=True, idempotent=True),
         summarize=_delete_summary,
+        summary_only=True,
         hints=ErrorHints(
             forbidden="deleting needs an admin role; a default model (no departments) needs a superadmin.",
             may_apply=True,
@@ -671,6 +722,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
         annotations=_ann(read_only=False, idempotent=False),
         summarize=_export_summary,
         links=_export_links,
+        summary_only=True,
     ),
     ToolSpec(
         name="refresh_models",
@@ -684,6 +736,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
         summarize=lambda _req, res: (
             f"Refreshed {', '.join(res.refreshed_views)}; invalidated {', '.join(res.invalidated_tags)}."
         ),
+        summary_only=True,
     ),
 )
 
@@ -738,6 +791,7 @@ async def run_tool(spec: ToolSpec[Any, Any], state: AppState, arguments: dict[st
             outcome = "invalid_arguments"
             return error_result(render_validation_error(spec.name, exc))
         except (GlowError, ConfigurationError) as exc:
+            call.status = getattr(exc, "status", call.status)
             return error_result(render_error(spec.name, exc, state.display_url, spec.hints))
         result = build_result(
             presented, max_tokens=state.settings.max_result_tokens, narrow=spec.narrow, subject=spec.name

@@ -233,17 +233,17 @@ def compact_search(
 ) -> dict[str, Any]:
     """A compact search page: ``total_count``, ``next_page_offset`` and one row per model.
 
-    ``details`` maps a model id to ``{"selections": ...}`` or ``{"error": ...}`` (with ``sections``).
+    A row is the model's id, name, provider and (clipped) description; with ``details`` (the
+    ``sections`` asked for) it is the id, the name and, per model id, ``{"selections": ...}`` or
+    ``{"error": ...}`` instead: what was asked for, and nothing else.
     """
     rows = []
     for model in response.models or []:
-        row: dict[str, Any] = {
-            "model_id": None if model.model_id is None else str(model.model_id),
-            "name": model.name,
-            "provider": model.provider_name,
-            "description": _clip(model.description, MAX_ROW_DESCRIPTION),
-        }
-        if details is not None and row["model_id"] in details:
+        row: dict[str, Any] = {"model_id": None if model.model_id is None else str(model.model_id), "name": model.name}
+        if details is None:
+            row["provider"] = model.provider_name
+            row["description"] = _clip(model.description, MAX_ROW_DESCRIPTION)
+        elif row["model_id"] in details:
             row.update(details[row["model_id"]])
         rows.append({k: v for k, v in row.items() if v is not None})
     out = {"total_count": response.total_count, "next_page_offset": next_offset(request, response), "models": rows}
@@ -261,15 +261,26 @@ def search_summary(view: Mapping[str, Any], shown: int, offset: int) -> str:
     return f"Models {offset + 1}-{offset + shown} of {total_text}{nxt}."
 
 
-def search_text(view: Mapping[str, Any]) -> str:
-    """The text of a compact search page: one line per model, then its sections indented."""
-    lines = []
-    for row in view.get("models", []):
-        provider = f" ({row['provider']})" if row.get("provider") else ""
-        description = f": {row['description']}" if row.get("description") else ""
-        lines.append(f"{row.get('name')} = {row.get('model_id')}{provider}{description}")
+def search_text(view: Mapping[str, Any], sections: Sequence[str] | None = None) -> str:
+    """The text of a compact search page: one line per model, ``name = id (provider): description``;
+    with ``sections``, a table instead: a header naming the sections, then per model
+    ``name = id | labels of section 1 | ...`` (labels work wherever ids go; the option ids are in
+    the structured content)."""
+    rows = view.get("models", [])
+    if not sections:
+        lines = []
+        for row in rows:
+            provider = f" ({row['provider']})" if row.get("provider") else ""
+            description = f": {row['description']}" if row.get("description") else ""
+            lines.append(f"{row.get('name')} = {row.get('model_id')}{provider}{description}")
+        return "\n".join(lines)
+    lines = ["name = model_id | " + " | ".join(sections) + " (option labels; (none): nothing selected)"]
+    for row in rows:
+        head = f"{row.get('name')} = {row.get('model_id')}"
         if row.get("error"):
-            lines.append(f"  (selections not read: {row['error']})")
-        for section, items in (row.get("selections") or {}).items():
-            lines.append(f"  {section}: {render_items(items)}")
+            lines.append(f"{head} | (not read: {row['error']})")
+            continue
+        chosen = row.get("selections") or {}
+        cells = ["; ".join(i["label"] for i in chosen.get(section, [])) or "(none)" for section in sections]
+        lines.append(" | ".join([head, *cells]))
     return "\n".join(lines)

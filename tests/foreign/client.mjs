@@ -185,10 +185,13 @@ async function main() {
     );
 
     // --- every read-only tool ----------------------------------------------------------------------
-    const options = await call("get_model", {});
-    const sections = Object.entries(options).filter(([, v]) => v && typeof v === "object" && Array.isArray(v.resources));
-    check(sections.length > 0, `get_model without model_id listed no option sections: ${JSON.stringify(options).slice(0, 500)}`);
+    const listing = await call("get_model", {});
+    const sections = Object.entries(listing.options ?? {}).filter(([, v]) => v && Array.isArray(v.items) && v.items.length);
+    check(sections.length > 0, `get_model without model_id listed no option sections: ${JSON.stringify(listing).slice(0, 500)}`);
     summary.option_sections = sections.length;
+    const full = await call("get_model", { view: "full" });
+    const fullSections = Object.values(full).filter((v) => v && typeof v === "object" && Array.isArray(v.resources));
+    check(fullSections.length === sections.length, `view "full" listed ${fullSections.length} sections, compact ${sections.length}`);
 
     const page = await call("search_models", {});
     check(Array.isArray(page.models) && page.models.length > 0, `search_models found no models in the sandbox catalog`);

@@ -8,7 +8,10 @@ Properties, for every tool:
 * zero crashes and zero JSON-RPC errors: every call returns a ``CallToolResult``;
 * schema-conforming arguments, and the hostile-but-valid ones (1 MB strings, odd unicode, the
   string "null" or JSON-looking text in string fields, lists/objects sent as JSON strings, explicit
-  nulls for optional fields), succeed and reach the upstream exactly once;
+  nulls for optional fields), succeed, and the tool's operation reaches the upstream once (a write
+  exactly once; a read may take several reads, and a write may be followed by reads, e.g. the
+  duplicate-name check). Fields that take ids get ids here: labels and names in their place are
+  looked up first, which tests/test_agent_views.py covers;
 * every invalid call (wrong types, 1 MB or "null" strings where a UUID/number/list is expected,
   deep nesting, unknown fields, missing required fields) is a tool error that names the field,
   and NO invalid call reaches the upstream (the fake counts its requests).
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,8 +43,10 @@ from mcp import Client
 from pydantic import TypeAdapter
 from rel_support import TOOL_OPERATION, FaultServer, fast_settings, serving, text_of
 
+from glow_models_mcp.arguments import is_ref_field
+from glow_models_mcp.sections import section_alias
 from glow_models_mcp.server import build_server
-from glow_models_mcp.tools import TOOL_NAMES
+from glow_models_mcp.tools import TOOL_NAMES, TOOL_SPECS
 
 
 def _patch_hypothesis_jsonschema() -> None:
@@ -109,6 +115,7 @@ ODD_UNICODE = [
 ]
 
 _UUID = TypeAdapter(uuid.UUID)
+_INTEGRAL_TEXT = re.compile(r"^\s*[+-]?\d+(\.0*)?\s*$")  # read as an integer, by design
 _INT = TypeAdapter(int)
 
 
@@ -130,7 +137,8 @@ class Rig:
     fault: FaultServer
     portal: Any
     clients: dict[str, Any]
-    schemas: dict[str, dict[str, Any]]
+    schemas: dict[str, dict[str, Any]]  # as advertised
+    id_schemas: dict[str, dict[str, Any]]  # fields that take ids (or labels) marked as UUIDs
 
     def call(self, era: str, tool: str, arguments: dict[str, Any]) -> Any:
         # An MCPError (a JSON-RPC error) or any other exception fails the test as is.
@@ -138,6 +146,33 @@ class Rig:
 
     def upstream_requests(self) -> int:
         return self.fault.count()
+
+    def assert_sent_once(self, tool: str, before: int) -> Any:
+        """A write's operation reached the upstream exactly once; anything else sent was a read (a
+        read tool may be answered from the option cache). Returns the operation's last request."""
+        op = TOOL_OPERATION[tool]
+        new = list(self.fault.seen)[before:]
+        ops = [s.op for s in new]
+        if op not in ("get", "search"):
+            assert ops.count(op) == 1, ops
+        assert set(ops) <= {op, "get", "search", *FOLLOW_UPS.get(tool, ())}, ops
+        mine = [s for s in new if s.op == op]
+        return mine[-1] if mine else None
+
+
+def _ids_only(schema: Any, name: str = "") -> Any:
+    """``schema`` with every field that takes ids (or labels, or names) marked ``format: uuid``."""
+    if isinstance(schema, dict):
+        out = {k: _ids_only(v, name) for k, v in schema.items() if k not in ("properties", "items")}
+        if "properties" in schema:
+            out["properties"] = {k: _ids_only(v, k) for k, v in schema["properties"].items()}
+        if "items" in schema:
+            out["items"] = _ids_only(schema["items"], name)
+        if schema.get("type") == "string" and is_ref_field(name):
+            out["format"] = "uuid"
+            out.pop("minLength", None)
+        return out
+    return schema
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +191,7 @@ def rig() -> Iterator[Rig]:
                 listed = portal.call(clients["2025-11-25"].list_tools)
                 schemas = {t.name: t.input_schema for t in listed.tools}
                 assert set(schemas) == set(TOOL_NAMES)
-                yield Rig(fault, portal, clients, schemas)
+                yield Rig(fault, portal, clients, schemas, {n: _ids_only(s) for n, s in schemas.items()})
             finally:
                 for cm in reversed(managers):
                     cm.__exit__(None, None, None)
@@ -196,12 +231,13 @@ def _deep(depth: int, leaf: Any = "x", as_dict: bool = False) -> Any:
 
 _deeply_nested = st.builds(_deep, st.integers(2, MAX_DEPTH), st.sampled_from(["x", 1, None]), st.booleans())
 _big_strings = st.sampled_from(["z" * ONE_MB, "\u00e9" * (ONE_MB // 4), "\U0001f600" * (ONE_MB // 8)])
+# "" is not here: for an optional field it means "not given" (a valid call), by design.
 _non_uuid_text = st.one_of(
-    st.text(max_size=40), st.sampled_from(["null", "None", "undefined", "", " ", "0", "[]", "{}", *ODD_UNICODE])
+    st.text(min_size=1, max_size=40), st.sampled_from(["null", "None", "undefined", " ", "0", "[]", "{}", *ODD_UNICODE])
 ).filter(lambda s: not _accepted(_UUID, s))
-_non_int_text = st.one_of(st.text(max_size=20), st.sampled_from(["null", "1.5", "1e400", "NaN", "", "0x10"])).filter(
-    lambda s: not _accepted(_INT, s)
-)
+_non_int_text = st.one_of(
+    st.text(min_size=1, max_size=20), st.sampled_from(["null", "1.5", "1e400", "NaN", "0x10"])
+).filter(lambda s: not _accepted(_INT, s) and not _INTEGRAL_TEXT.match(s))
 _not_text = st.one_of(
     st.integers(),
     st.floats(allow_nan=False, allow_infinity=False),
@@ -236,7 +272,11 @@ def _invalid_for(prop: dict[str, Any], top: bool = True) -> st.SearchStrategy[An
     if kind == "array":
         items = prop.get("items", {})
         item_bad = _invalid_for(items, top=False) if items else st.nothing()
-        not_json_text = st.text(max_size=20).filter(lambda s: s[:1] not in ("[", "{")) | st.just("null")
+        # Not "" (an optional field's "not given") and not a comma list of section names (what
+        # `sections` accepts as one string).
+        not_json_text = st.text(min_size=1, max_size=20).filter(
+            lambda s: s[:1] not in ("[", "{") and not all(section_alias(p) for p in s.split(","))
+        ) | st.just("null")
         return st.one_of(
             st.integers(),
             st.booleans(),
@@ -280,8 +320,10 @@ class Hostile:
 
 
 @st.composite
-def hostile_arguments(draw: st.DrawFn, schema: dict[str, Any]) -> Hostile:
-    base = dict(draw(_valid_strategy(schema)))
+def hostile_arguments(draw: st.DrawFn, schema: dict[str, Any], base_schema: dict[str, Any]) -> Hostile:
+    """A call with one thing wrong, judged by the advertised ``schema``; the other arguments are
+    drawn from ``base_schema`` (ids where ids or labels go), so that only that one thing is wrong."""
+    base = dict(draw(_valid_strategy(base_schema)))
     props: dict[str, Any] = schema.get("properties", {})
     required = schema.get("required", [])
     kinds = ["unknown_field"] + (["wrong_value"] if props else []) + (["missing_required"] if required else [])
@@ -327,7 +369,7 @@ def valid_hostile_arguments(draw: st.DrawFn, schema: dict[str, Any]) -> tuple[di
         p
         for p in sorted(props)
         if props[p].get("type") in ("array", "object")
-        or (props[p].get("type") == "string" and props[p].get("format") != "uuid")
+        or (props[p].get("type") == "string" and props[p].get("format") != "uuid" and "enum" not in props[p])
     ]
     name = draw(st.sampled_from(candidates)) if candidates else None
     if name is None:
@@ -351,6 +393,12 @@ def _check_tool_error(result: Any, tool: str, field: str) -> None:
 
 TOOLS_WITH_PROPS = [t for t in TOOL_NAMES if t not in ("list_model_drafts", "refresh_models")]
 
+#: Writes a tool may send after its own operation (duplicate_model sets the copy's name/departments).
+FOLLOW_UPS = {"duplicate_model": {"update"}}
+
+#: Each tool's own arguments (view, sections, base_model_id...): validated, not sent as they are.
+TOOL_ONLY = {spec.name: set(spec.arguments) for spec in TOOL_SPECS}
+
 
 # ------------------------------------------------------------------------------------------------
 # Properties
@@ -361,13 +409,12 @@ TOOLS_WITH_PROPS = [t for t in TOOL_NAMES if t not in ("list_model_drafts", "ref
 @VALID
 @given(data=st.data())
 def test_arguments_from_the_advertised_schema_are_accepted(rig: Rig, tool: str, data: st.DataObject) -> None:
-    arguments = data.draw(_valid_strategy(rig.schemas[tool]), label="arguments")
+    arguments = data.draw(_valid_strategy(rig.id_schemas[tool]), label="arguments")
     era = data.draw(ERAS, label="era")
     before = rig.upstream_requests()
     result = rig.call(era, tool, arguments)
     assert not result.is_error, text_of(result)[:800]
-    assert rig.upstream_requests() == before + 1
-    assert rig.fault.seen[-1].op == TOOL_OPERATION[tool]
+    rig.assert_sent_once(tool, before)
 
 
 @pytest.mark.parametrize("tool", TOOL_NAMES)
@@ -376,7 +423,7 @@ def test_arguments_from_the_advertised_schema_are_accepted(rig: Rig, tool: str, 
 def test_invalid_arguments_are_a_tool_error_naming_the_field_and_never_reach_the_upstream(
     rig: Rig, tool: str, data: st.DataObject
 ) -> None:
-    hostile = data.draw(hostile_arguments(rig.schemas[tool]), label="hostile")
+    hostile = data.draw(hostile_arguments(rig.schemas[tool], rig.id_schemas[tool]), label="hostile")
     era = data.draw(ERAS, label="era")
     before = rig.upstream_requests()
     result = rig.call(era, tool, hostile.arguments)
@@ -388,18 +435,39 @@ def test_invalid_arguments_are_a_tool_error_naming_the_field_and_never_reach_the
 @VALID
 @given(data=st.data())
 def test_hostile_but_valid_arguments_are_accepted_and_sent_once(rig: Rig, tool: str, data: st.DataObject) -> None:
-    arguments, field = data.draw(valid_hostile_arguments(rig.schemas[tool]), label="arguments")
+    arguments, field = data.draw(valid_hostile_arguments(rig.id_schemas[tool]), label="arguments")
     era = data.draw(ERAS, label="era")
     before = rig.upstream_requests()
     result = rig.call(era, tool, arguments)
     assert not result.is_error, f"{field}: {text_of(result)[:800]}"
-    assert rig.upstream_requests() == before + 1
-    sent = rig.fault.seen[-1].json()
+    seen = rig.assert_sent_once(tool, before)
+    if field in TOOL_ONLY[tool] or seen is None:
+        return  # tool-only arguments (view, sections) are not sent; a cached option listing sends nothing
+    sent = seen.json()
     value = arguments.get(field)
     if isinstance(value, str) and rig.schemas[tool]["properties"][field].get("type") == "string":
         assert sent[field] == value  # strings reach the upstream unchanged (not parsed, not truncated)
     elif isinstance(value, str):
-        assert sent[field] == json.loads(value)  # a list/object sent as JSON text is parsed once
+        # A list/object sent as JSON text is parsed once; inside it, as at the top, "" means "not given".
+        expected = _without_empty(json.loads(value))
+        if sent[field] != expected:
+            diffs = [
+                (i, k, a.get(k), b.get(k))
+                for i, (a, b) in enumerate(zip(sent[field], expected, strict=False))
+                if isinstance(a, dict)
+                for k in set(a) | set(b)
+                if a.get(k) != b.get(k)
+            ]
+            raise AssertionError(f"sent differs from the arguments: {diffs!r}"[:2000])
+
+
+def _without_empty(value: Any) -> Any:
+    """``value`` with every "" of an object left out (how the tools read an optional field's "")."""
+    if isinstance(value, dict):
+        return {k: _without_empty(v) for k, v in value.items() if v != ""}
+    if isinstance(value, list):
+        return [_without_empty(v) for v in value]
+    return value
 
 
 # ------------------------------------------------------------------------------------------------
@@ -407,7 +475,8 @@ def test_hostile_but_valid_arguments_are_accepted_and_sent_once(rig: Rig, tool: 
 # ------------------------------------------------------------------------------------------------
 
 FIXED_INVALID = [
-    ("get_model", {"model_id": "null"}, "model_id"),
+    ("get_model", {"model_id": ["null"]}, "model_id"),
+    ("get_model", {"model_id": "gpt\x00"}, "model_id"),
     ("get_model", {"model_id": "z" * ONE_MB}, "model_id"),
     ("get_model", {"model_id": 12345}, "model_id"),
     ("get_model", {"draft_id": {"$ne": None}}, "draft_id"),
@@ -415,7 +484,7 @@ FIXED_INVALID = [
     ("search_models", {"page_size": -1}, "page_size"),
     ("search_models", {"page_offset": "1; DROP TABLE models"}, "page_offset"),
     ("search_models", {"filter_provider_ids": "null"}, "filter_provider_ids"),
-    ("search_models", {"filter_provider_ids": '["not-a-uuid"]'}, "filter_provider_ids"),
+    ("search_models", {"filter_provider_ids": '[""]'}, "filter_provider_ids"),
     ("search_models", {"filter_department_ids": _deep(MAX_DEPTH)}, "filter_department_ids"),
     ("search_models", {"search": {"$regex": ".*"}}, "search"),
     ("search_models", {"unknown": _deep(MAX_DEPTH, as_dict=True)}, "unknown"),
@@ -470,8 +539,7 @@ def test_named_hostile_but_valid_classes(rig: Rig, tool: str, arguments: dict[st
     before = rig.upstream_requests()
     result = rig.call("2025-11-25", tool, arguments)
     assert not result.is_error, text_of(result)[:800]
-    assert rig.upstream_requests() == before + 1
-    sent = rig.fault.seen[-1].json()
+    sent = rig.assert_sent_once(tool, before).json()
     expected = arguments[field]
     if tool == "create_models":
         expected = json.loads(expected) if isinstance(expected, str) else expected

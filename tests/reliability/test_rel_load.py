@@ -141,7 +141,7 @@ async def test_concurrent_clients_mixed_reads_and_writes(stack: str) -> None:
 
                     model = await call(client, "get_model", {"model_id": model_id})
                     text = text_of(model)
-                    assert f"Model {name}." in text and not foreign_markers(text, marker), text[:300]
+                    assert f"Model {name} (id " in text and not foreign_markers(text, marker), text[:300]
 
                     updated = await call(
                         client, "update_models", {"models": [{"model_id": model_id, "description": f"{name}-desc"}]}
