@@ -163,9 +163,7 @@ async def test_snapshots() -> None:
             path.write_text(text)
             written.append(path.name)
         else:
-            assert path.read_text() == text, (
-                f"{tool['name']} changed; rerun with GLOW_UPDATE_SNAPSHOTS=1 if on purpose"
-            )
+            assert path.read_text() == text, f"{tool['name']} changed; rerun with GLOW_UPDATE_SNAPSHOTS=1 if on purpose"
     if written:
         warnings.warn(f"new tool snapshot(s) written to {SNAPSHOTS}: {', '.join(written)}; commit them", stacklevel=1)
     stale = sorted({p.stem for p in SNAPSHOTS.glob("*.json")} - set(TOOL_NAMES))

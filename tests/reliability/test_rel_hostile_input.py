@@ -37,7 +37,8 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from mcp import Client
 from pydantic import TypeAdapter
-from rel_support import TOOL_OPERATION, FaultServer, fast_settings, serving, text_of
+from rel_support import FaultServer, fast_settings
+from support import TOOL_OPERATION, serving, text_of
 
 from glow_models_mcp.server import build_server
 from glow_models_mcp.tools import TOOL_NAMES
@@ -357,6 +358,7 @@ TOOLS_WITH_PROPS = [t for t in TOOL_NAMES if t not in ("list_model_drafts", "ref
 # ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("tool", TOOL_NAMES)
 @VALID
 @given(data=st.data())
@@ -370,6 +372,7 @@ def test_arguments_from_the_advertised_schema_are_accepted(rig: Rig, tool: str, 
     assert rig.fault.seen[-1].op == TOOL_OPERATION[tool]
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("tool", TOOL_NAMES)
 @HOSTILE
 @given(data=st.data())
@@ -384,6 +387,7 @@ def test_invalid_arguments_are_a_tool_error_naming_the_field_and_never_reach_the
     assert rig.upstream_requests() == before, "an invalid call reached the upstream"
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("tool", TOOLS_WITH_PROPS)
 @VALID
 @given(data=st.data())
@@ -439,6 +443,7 @@ FIXED_INVALID = [
 ]
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("tool", "arguments", "field"), FIXED_INVALID, ids=[f"{t}-{f[:20]}" for t, _, f in FIXED_INVALID]
 )
@@ -463,6 +468,7 @@ FIXED_VALID = [
 ]
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("tool", "arguments", "field"), FIXED_VALID, ids=[f"{t}-{f}-{i}" for i, (t, _, f) in enumerate(FIXED_VALID)]
 )
@@ -498,6 +504,7 @@ def _raw_post(url: str, body: str) -> httpx2.Response:
     )
 
 
+@pytest.mark.process
 def test_bodies_past_the_json_parser_limits_are_refused_cleanly() -> None:
     """Nesting deeper than the SDK's JSON parser allows (~200 levels) and lone-surrogate escapes are
     refused by the transport with JSON-RPC -32700 before any tool runs: a protocol error we cannot

@@ -29,9 +29,10 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
-from rel_support import SUPERADMIN_TOKEN, clean_env, free_port, server_command, text_of, wait_listening
+from support import SUPERADMIN_TOKEN, clean_env, free_port, server_command, text_of, wait_listening
 
-pytestmark = pytest.mark.anyio
+# Every test here drives a loopback upstream (FaultServer) or a subprocess.
+pytestmark = [pytest.mark.anyio, pytest.mark.process]
 
 CLIENTS = int(os.environ.get("GLOW_LOAD_CLIENTS", "50"))
 CALLS = int(os.environ.get("GLOW_LOAD_CALLS", "40"))
