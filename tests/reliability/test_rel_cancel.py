@@ -27,7 +27,7 @@ from support import clean_env, serving, text_of
 
 from glow_models_mcp.server import build_server
 
-# Every test here drives a loopback upstream (FaultServer) or a subprocess.
+# Every test here uses loopback sockets or subprocesses.
 pytestmark = [pytest.mark.anyio, pytest.mark.process]
 
 CANCEL_AFTER = 0.5

@@ -27,7 +27,7 @@ from support import TOOL_OPERATION, closed_port_url, text_of
 from glow_models_mcp import upstream
 from glow_models_mcp.server import build_server
 
-# Every test here drives a loopback upstream (FaultServer) or a subprocess.
+# Every test here uses loopback sockets or subprocesses.
 pytestmark = [pytest.mark.anyio, pytest.mark.process]
 
 #: Tool -> upstream operation, for the read-only operations (retried) and the others (never re-sent
