@@ -25,6 +25,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import errno
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -63,7 +64,7 @@ def _in_process_guard(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
 
     def refuse(what: str) -> None:
         attempts.append(what)
-        raise PermissionError(f"in-process test tried to {what}; mark it @pytest.mark.process")
+        raise PermissionError(errno.EACCES, f"in-process test tried to {what}; mark it @pytest.mark.process")
 
     def bind(self: socket.socket, address: Any) -> None:
         if self.family in inet:
@@ -90,8 +91,9 @@ def _in_process_guard(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     yield
     monkeypatch.undo()
     if attempts:
+        shown = list(dict.fromkeys(attempts))[:3]
         pytest.fail(
-            f"{request.node.nodeid} is not marked `process` but tried to: {'; '.join(attempts)}. "
+            f"{request.node.nodeid} is not marked `process` but tried to: {'; '.join(shown)}. "
             "Mark it @pytest.mark.process, or use the in-process reference API (fixture reference_api).",
             pytrace=False,
         )
