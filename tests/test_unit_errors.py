@@ -53,7 +53,11 @@ def _http(status: int, detail: Any = "boom", retry_after: float | None = None) -
         (404, "Model x not found", "look the id up with search_models."),
         (422, [{"loc": ["body", "page_size"], "msg": "bad"}], "fix the fields listed above"),
         (500, "Database error: duplicate key value violates unique constraint", "already exists; leave `id` out"),
-        (500, "Database error: insert or update violates foreign key", "an id does not exist; list them with get_model."),
+        (
+            500,
+            "Database error: insert or update violates foreign key",
+            "an id does not exist; list them with get_model.",
+        ),
         (500, "division by zero", "simplify the search."),
         (502, "<html>", "temporarily unavailable; wait a moment and retry."),
         (503, "maintenance", "temporarily unavailable; wait a moment and retry."),
