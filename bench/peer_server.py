@@ -9,9 +9,10 @@ headers carry the same credentials ours sends (``X-Api-Key``, ``Authorization: B
 ``X-MCP: true``). Conditions match ours: log level WARNING, no access log, and over HTTP
 stateless streamable HTTP with JSON responses at ``/mcp`` on loopback.
 
-The only deviation from fastmcp's defaults: ``mcp_names`` gives the 11 tools our short names
-(``get_model``, ``search_models``...) instead of FastAPI's long operation ids, so both servers are
-called the same way and the peer's ``tools/list`` is not inflated by long names.
+The only deviation from fastmcp's defaults: ``mcp_names`` gives the operations our tools' short
+names (``get_model``, ``search_models``..., derived from ``TOOL_SPECS``) instead of FastAPI's long
+operation ids, so both servers are called the same way and the peer's ``tools/list`` is not
+inflated by long names.
 """
 
 from __future__ import annotations
@@ -20,26 +21,30 @@ import argparse
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "src" / "glow_models_mcp" / "sandbox" / "models_openapi.json"
 
-#: operationId in the contract -> the tool name ours uses.
-MCP_NAMES = {
-    "get_model_api_v5_artifacts_models_get_post": "get_model",
-    "search_model_api_v5_artifacts_models_search_post": "search_models",
-    "create_model_api_v5_artifacts_models_create_post": "create_models",
-    "update_model_api_v5_artifacts_models_update_post": "update_models",
-    "duplicate_model_api_v5_artifacts_models_duplicate_post": "duplicate_model",
-    "delete_model_api_v5_artifacts_models_delete_post": "delete_models",
-    "patch_model_draft_api_v5_artifacts_models_draft_patch": "patch_model_draft",
-    "get_model_drafts_api_v5_artifacts_models_drafts_post": "list_model_drafts",
-    "get_model_docs_endpoint_api_v5_artifacts_models_docs_post": "get_model_docs",
-    "export_models_api_v5_artifacts_models_export_post": "export_models",
-    "model_refresh_api_v5_artifacts_models_refresh_post": "refresh_models",
-}
+
+def mcp_names(spec: dict[str, Any]) -> dict[str, str]:
+    """operationId in the contract -> the tool name ours uses, for every operation that is one of
+    our tools (derived from ``TOOL_SPECS``: matched by HTTP method and path)."""
+    from glow_models_mcp.tools import TOOL_SPECS
+
+    by_route = {(s.operation.method.upper(), s.operation.path): s.name for s in TOOL_SPECS}
+    names = {}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            tool = by_route.get((method.upper(), path))
+            if tool is not None:
+                names[operation["operationId"]] = tool
+    missing = set(by_route.values()) - set(names.values())
+    if missing:
+        raise ValueError(f"the contract has no operation for the tool(s) {sorted(missing)}")
+    return names
 
 
-def build(upstream: str, api_key: str, token: str):
+def build(upstream: str, api_key: str, token: str, names: dict[str, str] | None = None):
     import httpx2
     from fastmcp import FastMCP
 
@@ -49,7 +54,7 @@ def build(upstream: str, api_key: str, token: str):
         headers={"X-Api-Key": api_key, "Authorization": f"Bearer {token}", "X-MCP": "true"},
         timeout=30.0,
     )
-    return FastMCP.from_openapi(spec, client=client, name="glow-models-peer", mcp_names=MCP_NAMES)
+    return FastMCP.from_openapi(spec, client=client, name="glow-models-peer", mcp_names=names or mcp_names(spec))
 
 
 def main() -> None:
@@ -60,10 +65,15 @@ def main() -> None:
     parser.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument(
+        "--mcp-names",
+        help="JSON of mcp_names() computed by the caller (the benchmark passes it, so that importing "
+        "glow_models_mcp.tools does not count in the peer's cold start); derived here when absent",
+    )
     args = parser.parse_args()
     if not args.upstream:
         parser.error("--upstream (or GLOW_INSTANCE_URL) is required")
-    server = build(args.upstream, args.api_key, args.token)
+    server = build(args.upstream, args.api_key, args.token, json.loads(args.mcp_names) if args.mcp_names else None)
     if args.transport == "stdio":
         server.run("stdio", show_banner=False, log_level="WARNING")
     else:

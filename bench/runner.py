@@ -208,7 +208,10 @@ def ours_argv(*extra: str) -> list[str]:
 
 
 def peer_argv(upstream: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "bench.peer_server", "--upstream", upstream, *extra]
+    from .peer_server import SPEC_PATH, mcp_names  # the tool names from TOOL_SPECS, computed here
+
+    names = json.dumps(mcp_names(json.loads(SPEC_PATH.read_text())))
+    return [sys.executable, "-m", "bench.peer_server", "--upstream", upstream, "--mcp-names", names, *extra]
 
 
 def floor_argv(upstream: str, model_id: str) -> list[str]:

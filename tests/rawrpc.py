@@ -1,4 +1,5 @@
-"""Raw JSON-RPC on the wire, for the protocol tests (imported as ``rawrpc``; not a test module).
+"""Raw JSON-RPC on the wire, for the protocol tests (imported as ``rawrpc``; not a test module; processes
+and ports come from ``support``).
 
 * :func:`stdio_exchange`: start our server as a stdio subprocess, write ``initialize`` (at a given
   protocol version), ``notifications/initialized`` and a batch of request lines, and return the
@@ -14,29 +15,23 @@
 from __future__ import annotations
 
 import json
-import os
 import queue
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from support import SANDBOX_API_KEY, SUPERADMIN_TOKEN, clean_env, free_port, server_command, wait_listening
+
 HANDSHAKE_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 MODERN_VERSION = "2026-07-28"
 
 
-def server_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "glow_models_mcp", *args]
-
-
 def env_for(url: str, **extra: str) -> dict[str, str]:
     """The environment of a server against the reference API at ``url`` (superadmin), no other GLOW_*."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GLOW_")}
-    env.update(GLOW_INSTANCE_URL=url, GLOW_API_KEY="sandbox-api-key", GLOW_TOKEN="sandbox-superadmin")
+    env = clean_env(GLOW_INSTANCE_URL=url, GLOW_API_KEY=SANDBOX_API_KEY, GLOW_TOKEN=SUPERADMIN_TOKEN)
     env.update(extra)
     return env
 
@@ -158,12 +153,6 @@ def http_message(
     return headers, request(rid, method, params or None)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def http_server(env: dict[str, str], transport: str = "http") -> Iterator[str]:
     """Our server as a streamable HTTP subprocess; yields the URL of its ``/mcp`` endpoint."""
@@ -175,17 +164,7 @@ def http_server(env: dict[str, str], transport: str = "http") -> Iterator[str]:
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("server did not start listening") from None
-                time.sleep(0.05)
+        wait_listening(port, proc)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         proc.terminate()

@@ -1,5 +1,5 @@
 """Errors an agent can act on, result sizes, the export resource, completion and prompts, all
-against the reference API over real HTTP."""
+against the reference API (in process, through ``httpx2.ASGITransport``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp.types import PromptReference, ResourceTemplateReference
-
-from glow_models_mcp.server import build_server
+from support import ReferenceAPI
 
 pytestmark = pytest.mark.anyio
 
@@ -20,23 +19,21 @@ def _text(result: Any) -> str:
     return "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
 
 
-async def _call(settings: Any, tool: str, args: dict[str, Any]) -> Any:
-    async with Client(build_server(settings), mode="legacy") as client:
+async def _call(api: ReferenceAPI, tool: str, args: dict[str, Any], **settings: Any) -> Any:
+    async with Client(api.server(**settings), mode="legacy") as client:
         return await client.call_tool(tool, args)
 
 
-async def test_401_names_the_variables_to_set(sandbox: Any, make_settings: Any) -> None:
-    result = await _call(make_settings(sandbox.url, token="not-a-known-token"), "search_models", {})
+async def test_401_names_the_variables_to_set(reference_api: ReferenceAPI) -> None:
+    result = await _call(reference_api, "search_models", {}, token="not-a-known-token")
     text = _text(result)
     assert result.is_error and "search_models failed" in text and "HTTP 401" in text
     assert "GLOW_API_KEY" in text and "GLOW_TOKEN" in text
     assert "not-a-known-token" not in text
 
 
-async def test_403_names_the_role_needed(sandbox: Any, make_settings: Any) -> None:
-    result = await _call(
-        make_settings(sandbox.url, token="sandbox-member"), "create_models", {"models": [{"name": "x"}]}
-    )
+async def test_403_names_the_role_needed(reference_api: ReferenceAPI) -> None:
+    result = await _call(reference_api, "create_models", {"models": [{"name": "x"}]}, token="sandbox-member")
     text = _text(result)
     assert result.is_error and "HTTP 403" in text
     assert "You don't have permission to create models." in text
@@ -87,14 +84,14 @@ async def test_large_answers_stay_under_the_client_limit(mcp_client: Any) -> Non
         assert size // 4 < 25_000
 
 
-async def test_over_limit_result_says_how_to_narrow(sandbox: Any, make_settings: Any) -> None:
-    result = await _call(make_settings(sandbox.url, max_result_tokens=200), "search_models", {"page_size": 50})
+async def test_over_limit_result_says_how_to_narrow(reference_api: ReferenceAPI) -> None:
+    result = await _call(reference_api, "search_models", {"page_size": 50}, max_result_tokens=200)
     text = _text(result)
     assert result.is_error and "over the 200-token limit" in text and "page_size" in text
 
 
-async def test_export_of_nothing_says_so(fresh_sandbox: Any, make_settings: Any) -> None:
-    async with Client(build_server(make_settings(fresh_sandbox.url)), mode="legacy") as client:
+async def test_export_of_nothing_says_so(fresh_reference_api: ReferenceAPI) -> None:
+    async with Client(fresh_reference_api.server(), mode="legacy") as client:
         page = (await client.call_tool("search_models", {"page_size": 1000})).structured_content
         ids = [m["model_id"] for m in page["models"]]
         assert len(ids) == page["total_count"] == 25

@@ -14,12 +14,12 @@ from typing import Any
 import jsonschema
 import pytest
 from mcp import Client
+from support import ReferenceAPI
 
 from glow_models_mcp import schemas as s
 from glow_models_mcp.results import dump_result
 from glow_models_mcp.sections import SECTIONS, fix_float32
-from glow_models_mcp.server import build_server
-from glow_models_mcp.upstream import GET
+from glow_models_mcp.upstream import GET, GlowClient
 
 pytestmark = pytest.mark.anyio
 
@@ -59,24 +59,22 @@ class Agent:
 
 
 @pytest.fixture
-async def agent(fresh_sandbox: Any, make_settings: Callable[..., Any]) -> AsyncIterator[Agent]:
-    server = build_server(make_settings(fresh_sandbox.url))
-    async with Client(server, mode="legacy") as client:
+async def agent(fresh_reference_api: ReferenceAPI) -> AsyncIterator[Agent]:
+    async with Client(fresh_reference_api.server(), mode="legacy") as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         yield Agent(client, tools)
 
 
 @pytest.fixture
-def upstream_gets(fresh_sandbox: Any) -> Callable[[], int]:
+def upstream_gets(fresh_reference_api: ReferenceAPI) -> Callable[[], int]:
     """How many upstream ``get`` calls the reference API has received so far."""
-    log = fresh_sandbox.app.state.request_log
+    log = fresh_reference_api.request_log
     return lambda: sum(1 for r in log if r.path == GET.path)
 
 
-async def _upstream(fresh_sandbox: Any, make_settings: Callable[..., Any], model_id: str | None) -> Any:
-    from glow_models_mcp.upstream import GlowClient
-
-    async with GlowClient(make_settings(fresh_sandbox.url)) as client:
+async def _upstream(api: ReferenceAPI, model_id: str | None) -> Any:
+    """The reference API's own answer to ``get`` (no MCP in between)."""
+    async with GlowClient(api.settings(), transport=api.transport()) as client:
         return (await client.request(GET, s.GetModelApiRequest(model_id=model_id)))[1]
 
 
@@ -91,12 +89,10 @@ async def _model_id(agent: Agent, name: str) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
-async def test_compact_read_gives_the_models_own_selections(
-    agent: Agent, fresh_sandbox: Any, make_settings: Callable[..., Any]
-) -> None:
+async def test_compact_read_gives_the_models_own_selections(agent: Agent, fresh_reference_api: ReferenceAPI) -> None:
     model_id = await _model_id(agent, "gemini-2.5-flash")
     read = await agent.ok("get_model", {"model_id": model_id})
-    upstream = await _upstream(fresh_sandbox, make_settings, model_id)
+    upstream = await _upstream(fresh_reference_api, model_id)
     assert read["model_id"] == model_id and read["name"] == "gemini-2.5-flash" and read["can_edit"] is True
     assert list(read["selections"]) == list(SECTIONS)
     for section in SECTIONS:
@@ -117,14 +113,14 @@ async def test_compact_read_gives_the_models_own_selections(
 
 
 async def test_full_view_is_the_upstream_answer_with_float32_numbers_rendered(
-    agent: Agent, fresh_sandbox: Any, make_settings: Callable[..., Any]
+    agent: Agent, fresh_reference_api: ReferenceAPI
 ) -> None:
     model_id = await _model_id(agent, "gpt-4.1")
     full = await agent.ok("get_model", {"model_id": model_id, "view": "full"})
-    upstream = await _upstream(fresh_sandbox, make_settings, model_id)
+    upstream = await _upstream(fresh_reference_api, model_id)
     assert full == fix_float32(dump_result(upstream))
     listing = await agent.ok("get_model", {"view": "full"})
-    assert listing == fix_float32(dump_result(await _upstream(fresh_sandbox, make_settings, None)))
+    assert listing == fix_float32(dump_result(await _upstream(fresh_reference_api, None)))
     only = await agent.ok("get_model", {"model_id": model_id, "view": "full", "sections": ["pricing"]})
     assert "pricing" in only and not any(k in only for k in SECTIONS if k != "pricing")
 
@@ -194,9 +190,7 @@ LABELS = {
 }
 
 
-async def test_every_label_form_resolves_to_the_right_id(
-    agent: Agent, fresh_sandbox: Any, make_settings: Callable[..., Any]
-) -> None:
+async def test_every_label_form_resolves_to_the_right_id(agent: Agent, fresh_reference_api: ReferenceAPI) -> None:
     name = f"labelled-{uuid.uuid4().hex[:6]}"
     created = await agent.ok("create_models", {"models": [{"name": name, **LABELS}]})
     model_id = created["results"][0]["model_id"]
@@ -211,7 +205,7 @@ async def test_every_label_form_resolves_to_the_right_id(
     assert got["reasoning_levels"] == ["high"] and got["qualities"] == ["low"] and got["voices"] == ["verse"]
     assert got["flags"] == ["active"] and got["departments"] == ["Organization"]
     # The ids are those the upstream lists for the labels (not merely some id).
-    upstream = await _upstream(fresh_sandbox, make_settings, model_id)
+    upstream = await _upstream(fresh_reference_api, model_id)
     assert [str(r.get("id")) for r in upstream.pricing.current] == [i["id"] for i in read["selections"]["pricing"]]
     # Ids keep working, mixed with labels; filters take labels too.
     org = read["selections"]["departments"][0]["id"]
@@ -224,8 +218,10 @@ async def test_every_label_form_resolves_to_the_right_id(
     assert (await agent.ok("search_models", {"search": name}))["total_count"] == 0
 
 
-async def test_unknown_or_ambiguous_labels_list_candidates_and_write_nothing(agent: Agent, fresh_sandbox: Any) -> None:
-    log = fresh_sandbox.app.state.request_log
+async def test_unknown_or_ambiguous_labels_list_candidates_and_write_nothing(
+    agent: Agent, fresh_reference_api: ReferenceAPI
+) -> None:
+    log = fresh_reference_api.request_log
     name = f"never-{uuid.uuid4().hex[:6]}"
     before = len(log)
     text = await agent.error(
@@ -369,7 +365,7 @@ async def test_duplicate_names_are_warned_about_but_written(agent: Agent) -> Non
     await agent.ok("delete_models", {"model_ids": ids})
 
 
-async def test_a_copy_for_a_department_is_one_call(agent: Agent, fresh_sandbox: Any) -> None:
+async def test_a_copy_for_a_department_is_one_call(agent: Agent, fresh_reference_api: ReferenceAPI) -> None:
     name = f"copy-{uuid.uuid4().hex[:6]}"
     result = await agent.call(
         "duplicate_model", {"model_id": "gpt-5-mini", "name": name, "department_ids": ["University"]}
@@ -386,7 +382,7 @@ async def test_a_copy_for_a_department_is_one_call(agent: Agent, fresh_sandbox: 
     assert [d["label"] for d in read["selections"]["departments"]] == ["University"]
     assert read["selections"]["pricing"] == original["selections"]["pricing"]
     # An unknown department label is refused before anything is copied.
-    log = fresh_sandbox.app.state.request_log
+    log = fresh_reference_api.request_log
     before = len(log)
     text = await agent.error("duplicate_model", {"model_id": "gpt-5-mini", "department_ids": ["Nowhere"]})
     assert "department_ids.0: no departments option is labelled 'Nowhere'" in text

@@ -8,16 +8,18 @@ from __future__ import annotations
 import base64
 import io
 import json
-import socket
 import subprocess
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import SUPERADMIN_TOKEN, clean_env, server_command
+from support import SANDBOX_API_KEY, SUPERADMIN_TOKEN, clean_env, closed_port_url, server_command
 
 from glow_models_mcp.doctor import run_doctor
+
+# The doctor's checks are about the network (reachability, redirects, credentials over HTTP).
+pytestmark = pytest.mark.process
 
 BAD_TOKEN = "not-a-valid-token-7f3a9c21e8"
 
@@ -47,15 +49,7 @@ def _assert_no_secret(output: str, *secrets: str) -> None:
 
 
 def _api_key() -> str:
-    from glow_models_mcp.sandbox import SANDBOX_API_KEY
-
     return SANDBOX_API_KEY
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _jwt(exp: float) -> str:
@@ -98,7 +92,7 @@ def test_member_token_passes(sandbox: Any, make_settings: Callable[..., Any]) ->
 
 
 def test_unreachable_url_fails_fast_and_skips_credentials(make_settings: Callable[..., Any]) -> None:
-    url = f"http://127.0.0.1:{_closed_port()}"
+    url = closed_port_url()
     started = time.monotonic()
     code, output = _doctor(make_settings(url))
     assert time.monotonic() - started < 10

@@ -1,5 +1,7 @@
-"""End to end: every tool through a real MCP client (JSON-RPC on the wire) against the reference
-API over real HTTP on loopback, asserting real values."""
+"""End to end: every tool through a real MCP client (JSON-RPC serialization) against the reference
+API, asserting real values. In process (``mcp_client``: the reference API through
+``httpx2.ASGITransport``) except where the upstream wire is the point: the headers every request
+carries over HTTP, and an unreachable instance."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 from mcp import Client
+from support import closed_port_url
 
 from glow_models_mcp.server import build_server
 from glow_models_mcp.tools import TOOL_NAMES
@@ -51,7 +54,7 @@ async def _create(client: Any, name: str, **fields: Any) -> str:
     return item["model_id"]
 
 
-async def test_full_lifecycle_through_every_tool(mcp_client: Any, sandbox: Any) -> None:
+async def test_full_lifecycle_through_every_tool(mcp_client: Any) -> None:
     client = mcp_client
     tools = {t.name: t for t in (await client.list_tools()).tools}
     assert list(tools) == list(TOOL_NAMES)
@@ -174,7 +177,8 @@ async def test_full_lifecycle_through_every_tool(mcp_client: Any, sandbox: Any) 
     assert set(seen_outputs) == set(TOOL_NAMES)
 
 
-async def test_x_mcp_header_on_every_operation(mcp_client: Any, sandbox: Any) -> None:
+async def test_x_mcp_header_on_every_operation(wire_mcp_client: Any, sandbox: Any) -> None:
+    mcp_client = wire_mcp_client
     log = sandbox.app.state.request_log
     start = len(log)
     model_id = await _create(mcp_client, f"hdr-{uuid.uuid4().hex[:6]}")
@@ -227,8 +231,8 @@ async def test_docs_resource_and_template(mcp_client: Any) -> None:
     assert model["name"] in json.dumps(one["page_metadata"]["detail"])
 
 
-async def test_bad_input_never_reaches_upstream(mcp_client: Any, sandbox: Any) -> None:
-    log = sandbox.app.state.request_log
+async def test_bad_input_never_reaches_upstream(mcp_client: Any, reference_api: Any) -> None:
+    log = reference_api.request_log
     start = len(log)
     cases = [
         ("get_model", {"draft_id": "not-a-uuid"}, "draft_id"),
@@ -285,17 +289,14 @@ async def test_explicit_null_and_json_string_arguments_are_accepted(mcp_client: 
     assert not as_string.is_error and as_string.structured_content == {"results": []}
 
 
+@pytest.mark.process
 async def test_unreachable_upstream_is_a_tool_error_and_server_keeps_serving(make_settings: Any) -> None:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    settings = make_settings(f"http://127.0.0.1:{port}", total_timeout=3, connect_timeout=1, max_retries=1)
+    url = closed_port_url()
+    settings = make_settings(url, total_timeout=3, connect_timeout=1, max_retries=1)
     async with Client(build_server(settings), mode="legacy") as client:
         for _ in range(2):
             result = await client.call_tool("search_models", {"search": "x"})
             text = _text(result)
-            assert result.is_error and f"http://127.0.0.1:{port}" in text
+            assert result.is_error and url in text
             assert "sandbox-superadmin" not in text and "sandbox-api-key" not in text
-        assert len((await client.list_tools()).tools) == 11
+        assert [t.name for t in (await client.list_tools()).tools] == list(TOOL_NAMES)

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import clean_env, server_command
+from support import READ_ONLY_TOOL_NAMES, TOOL_NAMES, clean_env, free_port, server_command, wait_listening
+
+pytestmark = pytest.mark.process
 
 FOREIGN = Path(__file__).resolve().parent / "foreign"
 CLIENT = FOREIGN / "client.mjs"
@@ -33,22 +33,8 @@ NODE_MODULES = FOREIGN / "node_modules"
 NODE = shutil.which("node")
 NPX = shutil.which("npx")
 
-TOOLS = sorted(
-    [
-        "get_model",
-        "search_models",
-        "create_models",
-        "update_models",
-        "duplicate_model",
-        "delete_models",
-        "patch_model_draft",
-        "list_model_drafts",
-        "get_model_docs",
-        "export_models",
-        "refresh_models",
-    ]
-)
-READ_ONLY = sorted(["get_model", "search_models", "list_model_drafts", "get_model_docs"])
+TOOLS = sorted(TOOL_NAMES)
+READ_ONLY = sorted(READ_ONLY_TOOL_NAMES)
 
 if NODE is None or NPX is None:
     pytest.skip("Node.js (node and npx) is not installed: foreign-client checks skipped", allow_module_level=True)
@@ -60,32 +46,6 @@ if (
         "tests/foreign/node_modules is missing: run `npm ci --prefix tests/foreign` to enable the foreign-client checks",
         allow_module_level=True,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")[-4000:]
-    except OSError:
-        return ""
-
-
-def _wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited with {proc.returncode} before listening:\n{_read(log)}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"server did not listen on {port} within {timeout} s:\n{_read(log)}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -102,7 +62,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def http_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Our server with ``--sandbox`` over ``request.param`` (``sse`` or ``http``) on a free port; its URL."""
     transport = request.param
-    port = _free_port()
+    port = free_port()
     log = tmp_path / f"server-{transport}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -113,15 +73,17 @@ def http_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
             env=clean_env(),
         )
     try:
-        _wait_listening(port, proc, log)
+        wait_listening(port, proc, log=log)
         yield f"http://127.0.0.1:{port}" + ("/sse" if transport == "sse" else "/mcp")
     finally:
         _stop(proc)
 
 
 def _run(cmd: list[str], *, timeout: float = 60, cwd: Path = FOREIGN) -> subprocess.CompletedProcess[str]:
+    # client.mjs takes the expected tool names from here (TOOL_SPECS), not from a copy of its own.
+    env = clean_env(EXPECTED_TOOLS=",".join(TOOLS), EXPECTED_READ_ONLY_TOOLS=",".join(READ_ONLY))
     try:
-        return subprocess.run(cmd, cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         raise AssertionError(f"timed out after {timeout} s: {cmd}\nstderr:\n{exc.stderr}") from None
 
@@ -140,14 +102,16 @@ def _check_summary(summary: dict[str, Any], transport: str) -> None:
     assert summary["sdk_version"].startswith("1.")  # the official TypeScript SDK, pinned in package-lock.json
     assert summary["server"]["name"] == "glow-models-mcp"
     assert summary["protocol_version"]  # negotiated through initialize
-    assert summary["tools"] == TOOLS and len(summary["tools"]) == 11
+    assert summary["tools"] == TOOLS
+    assert summary["expected_tools_checked"] is True  # client.mjs compared them itself too
     assert summary["read_only_tools"] == READ_ONLY
     # Every tool has an outputSchema, the SDK compiled a validator for each, and it validated every call.
-    assert summary["tools_with_output_schema"] == 11
-    assert summary["output_validators_cached"] == 11
+    assert summary["tools_with_output_schema"] == len(TOOLS)
+    assert summary["output_validators_cached"] == len(TOOLS)
     assert summary["structured_validations"] == summary["tool_calls"] > 0
     assert summary["validation_failures"] == 0
-    assert summary["schema_self_probes_rejected"] >= 11  # the cached validators reject wrong shapes
+    # The cached validators reject wrong shapes: one probe per tool, plus two on a real search result.
+    assert summary["schema_self_probes_rejected"] == len(TOOLS) + 2
     assert set(READ_ONLY) <= set(summary["tools_called"])
     assert {"create_models", "delete_models"} <= set(summary["tools_called"])
     assert "glow://models/docs" in summary["resources"]

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import clean_env, server_command
 from mcp import Client
+from support import TOOL_NAMES, ReferenceAPI, clean_env, server_command
 
 from glow_models_mcp.cli import build_parser
 from glow_models_mcp.http_app import check_http_exposure
@@ -34,6 +34,7 @@ def _text(result: Any) -> str:
     return "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
 
 
+@pytest.mark.process
 def test_stdio_answers_unparseable_lines_and_keeps_serving() -> None:
     deep = (
         '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_model","arguments":{"model_id":'
@@ -62,7 +63,8 @@ def test_stdio_answers_unparseable_lines_and_keeps_serving() -> None:
     replies = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     errors = {r["id"]: r["error"]["code"] for r in replies if "error" in r}
     assert errors.get(3) == -32600 and errors.get(None) == -32700
-    assert len(next(r for r in replies if r.get("id") == 4)["result"]["tools"]) == 11
+    listed = next(r for r in replies if r.get("id") == 4)["result"]["tools"]
+    assert [t["name"] for t in listed] == list(TOOL_NAMES)
 
 
 @pytest.mark.parametrize(
@@ -92,11 +94,10 @@ def test_hostname_starting_with_127_is_not_loopback() -> None:
 
 
 async def test_an_applied_write_over_the_size_limit_is_not_reported_as_a_failure(
-    sandbox: Any, make_settings: Any
+    reference_api: ReferenceAPI,
 ) -> None:
     marker = uuid.uuid4().hex[:8]
-    settings = make_settings(sandbox.url, max_result_tokens=50)
-    async with Client(build_server(settings), mode="legacy") as client:
+    async with Client(reference_api.server(max_result_tokens=50), mode="legacy") as client:
         result = await client.call_tool("create_models", {"models": [{"name": f"big-{marker}-{i}"} for i in range(5)]})
         text = _text(result)
         assert not result.is_error, text
@@ -133,6 +134,7 @@ def silent_upstream() -> Iterator[str]:
     sock.close()
 
 
+@pytest.mark.process
 async def test_a_write_that_timed_out_warns_it_may_have_been_applied(silent_upstream: str, make_settings: Any) -> None:
     settings = make_settings(silent_upstream, read_timeout=0.5, total_timeout=2, connect_timeout=0.5)
     async with Client(build_server(settings), mode="legacy") as client:
@@ -142,16 +144,19 @@ async def test_a_write_that_timed_out_warns_it_may_have_been_applied(silent_upst
         assert read.is_error and "MAY HAVE BEEN APPLIED" not in _text(read)
 
 
+@pytest.mark.process
 def test_malformed_upstream_url_is_named_without_the_value() -> None:
     env = clean_env(GLOW_INSTANCE_URL="glow.example.org")
     proc = subprocess.run(server_command(), input=b"", capture_output=True, env=env, timeout=30)
     assert proc.returncode == 2 and b"GLOW_INSTANCE_URL" in proc.stderr and b"Traceback" not in proc.stderr
 
 
-async def test_integer_arguments_refuse_what_a_careful_reader_would(mcp_client: Any, sandbox: Any) -> None:
+async def test_integer_arguments_refuse_what_a_careful_reader_would(
+    mcp_client: Any, reference_api: ReferenceAPI
+) -> None:
     """Numeric strings and integral floats are read as integers (tests/test_agent_views.py); booleans,
     fractions and out-of-range values are refused before anything is sent."""
-    log = sandbox.app.state.request_log
+    log = reference_api.request_log
     start = len(log)
     for value in (True, "five", 2.5, "2.5", 1001, "1001", 2**70):
         result = await mcp_client.call_tool("search_models", {"page_size": value})
@@ -161,6 +166,7 @@ async def test_integer_arguments_refuse_what_a_careful_reader_would(mcp_client: 
     assert len(log) == start
 
 
+@pytest.mark.process
 def test_sandbox_with_an_unusable_database_file_is_a_clear_error(tmp_path: Any) -> None:
     bad = tmp_path / "garbage.db"
     bad.write_text("not a database")
@@ -170,6 +176,7 @@ def test_sandbox_with_an_unusable_database_file_is_a_clear_error(tmp_path: Any) 
         assert b"Traceback" not in proc.stderr
 
 
+@pytest.mark.process
 def test_unknown_tool_name_stops_before_the_embedded_sandbox_starts() -> None:
     proc = subprocess.run(
         server_command("--sandbox", "--tools", "get_model,nope"),

@@ -27,6 +27,7 @@ from typing import Any
 import jsonschema
 import pytest
 from pydantic import SecretStr
+from support import TOOL_NAMES, clean_env
 
 import glow_models_mcp
 from glow_models_mcp.settings import Settings
@@ -36,7 +37,6 @@ SCHEMA_PATH = REPO / "tests" / "data" / "server.schema.json"
 SHARED_SCHEMA_PATH = REPO.parent / "shared" / "mcp" / "server.schema.json"
 SERVER_NAME = "io.github.glow-academic/glow-models-mcp"
 PACKAGE_DATA = ("glow_models_mcp/sandbox/seed_catalog.json", "glow_models_mcp/sandbox/models_openapi.json")
-TOOL_COUNT = 11
 
 # Variables that the server cannot do its job without (unless GLOW_MCP_SANDBOX is true).
 REQUIRED_VARS = {"GLOW_INSTANCE_URL", "GLOW_API_KEY", "GLOW_TOKEN"}
@@ -187,10 +187,8 @@ def test_readme_has_registry_ownership_marker() -> None:
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
-    drop = ("GLOW_", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_PROJECT", "CONDA_PREFIX")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env.update(extra)
-    return env
+    """The environment without GLOW_* and without anything that points Python at this checkout."""
+    return clean_env(drop=("GLOW_", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_PROJECT", "CONDA_PREFIX"), **extra)
 
 
 def _run(cmd: list[str], *, cwd: Path, timeout: float = 120, **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -217,6 +215,7 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"wheel": wheels[0], "sdist": sdists[0]}
 
 
+@pytest.mark.process
 def test_wheel_contents_and_metadata(dists: dict[str, Path]) -> None:
     version = _pyproject()["project"]["version"]
     assert dists["wheel"].name == f"glow_models_mcp-{version}-py3-none-any.whl"
@@ -245,6 +244,7 @@ def test_wheel_contents_and_metadata(dists: dict[str, Path]) -> None:
     assert "glow-models-mcp = glow_models_mcp.cli:main" in entry_points
 
 
+@pytest.mark.process
 def test_sdist_contents(dists: dict[str, Path]) -> None:
     version = _pyproject()["project"]["version"]
     root = f"glow_models_mcp-{version}"
@@ -286,6 +286,7 @@ def _mcp_session(command: list[str], cwd: Path, env: dict[str, str]) -> dict[int
     return {r["id"]: r for r in replies if "id" in r}
 
 
+@pytest.mark.process
 def test_wheel_installs_into_clean_venv_and_serves(dists: dict[str, Path], tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     # A clean stdlib venv (no pip: uv installs into it, reusing its cache, in a second or two).
@@ -328,4 +329,4 @@ def test_wheel_installs_into_clean_venv_and_serves(dists: dict[str, Path], tmp_p
     assert init["serverInfo"]["name"] == "glow-models-mcp"
     assert init["serverInfo"]["version"] == glow_models_mcp.__version__
     tools = replies[2]["result"]["tools"]
-    assert len(tools) == TOOL_COUNT, [t["name"] for t in tools]
+    assert [t["name"] for t in tools] == list(TOOL_NAMES)

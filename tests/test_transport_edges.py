@@ -32,12 +32,15 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-from conftest import clean_env, server_command
 from mcp import Client
 from mcp.client.sse import sse_client
+from support import clean_env, free_port, server_command, wait_listening
 
 from glow_models_mcp.settings import Settings
 from glow_models_mcp.tools import TOOL_SPECS
+
+# Transport and process edges: every test here uses loopback sockets or subprocesses.
+pytestmark = pytest.mark.process
 
 INIT = {
     "jsonrpc": "2.0",
@@ -56,26 +59,6 @@ INVALID = "Invalid Request: not a valid JSON-RPC 2.0 message"
 
 def _error(rid: Any, code: int, message: str) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise AssertionError(f"exited with {proc.returncode}: {err[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on {port}")
 
 
 def _upstream_env(sandbox: Any, **extra: str) -> dict[str, str]:
@@ -225,7 +208,7 @@ def test_stdio_from_a_regular_file_answers_a_batch(sandbox: Any, tmp_path: Path)
 @contextmanager
 def _serving(sandbox: Any, transport: str, *args: str, **env: str) -> Iterator[str]:
     """Our server over ``transport`` on a free loopback port; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         server_command("--transport", transport, "--port", str(port), *args),
         env=_upstream_env(sandbox, **env),
@@ -234,7 +217,7 @@ def _serving(sandbox: Any, transport: str, *args: str, **env: str) -> Iterator[s
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_port(port, proc)
+        wait_listening(port, proc)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -520,7 +503,7 @@ def _nginx_in_front_of(upstream: str, tmp: Path) -> Iterator[dict[str, str]]:
     ``{"strip": url, "keep": url}``."""
     nginx = _nginx()
     assert nginx is not None
-    ports = {"strip": _free_port(), "keep": _free_port()}
+    ports = {"strip": free_port(), "keep": free_port()}
     conf = tmp / "nginx.conf"
     conf.write_text(NGINX_CONF.format(tmp=tmp, upstream=upstream.rsplit(":", 1)[1], **ports))
     proc = subprocess.Popen(
@@ -530,7 +513,7 @@ def _nginx_in_front_of(upstream: str, tmp: Path) -> Iterator[dict[str, str]]:
     )
     try:
         for port in ports.values():
-            _wait_port(port, proc)
+            wait_listening(port, proc)
         yield {style: f"http://127.0.0.1:{port}" for style, port in ports.items()}
     finally:
         proc.terminate()

@@ -3,41 +3,34 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
 from typing import Any
 
 import pytest
-from conftest import clean_env, server_command
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
+from support import (
+    SANDBOX_API_KEY,
+    SUPERADMIN_TOKEN,
+    TOOL_NAMES,
+    clean_env,
+    free_port,
+    server_command,
+    wait_listening,
+)
 
-pytestmark = pytest.mark.anyio
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("server did not start listening")
+pytestmark = [pytest.mark.anyio, pytest.mark.process]
 
 
 def _env(sandbox: Any) -> dict[str, str]:
-    return clean_env(GLOW_INSTANCE_URL=sandbox.url, GLOW_API_KEY="sandbox-api-key", GLOW_TOKEN="sandbox-superadmin")
+    return clean_env(GLOW_INSTANCE_URL=sandbox.url, GLOW_API_KEY=SANDBOX_API_KEY, GLOW_TOKEN=SUPERADMIN_TOKEN)
+
+
+def _names(tools: list[Any]) -> list[str]:
+    """Tool names of a ``tools/list`` answer (SDK objects or raw JSON dicts)."""
+    return [t["name"] if isinstance(t, dict) else t.name for t in tools]
 
 
 def test_stdio_stdout_carries_only_json_rpc(sandbox: Any) -> None:
@@ -77,7 +70,7 @@ def test_stdio_stdout_carries_only_json_rpc(sandbox: Any) -> None:
     assert all(r["jsonrpc"] == "2.0" for r in replies)
     by_id = {r["id"]: r for r in replies if "id" in r}
     assert set(by_id) == {1, 2, 3, 4, 5}
-    assert len(by_id[2]["result"]["tools"]) == 11
+    assert _names(by_id[2]["result"]["tools"]) == list(TOOL_NAMES)
     assert by_id[3]["result"]["isError"] is False and by_id[3]["result"]["structuredContent"]["models"]
     assert by_id[4]["result"]["isError"] is True
     assert json.loads(by_id[5]["result"]["contents"][0]["text"])["api_operations"]
@@ -88,21 +81,21 @@ def test_stdio_stdout_carries_only_json_rpc(sandbox: Any) -> None:
 async def test_stdio_session_with_sdk_client(sandbox: Any) -> None:
     params = StdioServerParameters(command=sys.executable, args=["-m", "glow_models_mcp"], env=_env(sandbox))
     async with Client(params, mode="legacy") as client:
-        assert len((await client.list_tools()).tools) == 11
+        assert _names((await client.list_tools()).tools) == list(TOOL_NAMES)
         result = await client.call_tool("search_models", {"search": "gemini"})
         assert not result.is_error
         assert all("gemini" in m["name"] for m in result.structured_content["models"])
 
 
 async def test_streamable_http_session(sandbox: Any) -> None:
-    port = _free_port()
+    port = free_port()
     cmd = server_command("--transport", "http", "--port", str(port))
     proc = subprocess.Popen(cmd, env=_env(sandbox), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        _wait_port(port, proc)
+        wait_listening(port, proc)
         for mode in ("auto", "legacy"):
             async with Client(f"http://127.0.0.1:{port}/mcp", mode=mode) as client:
-                assert len((await client.list_tools()).tools) == 11
+                assert _names((await client.list_tools()).tools) == list(TOOL_NAMES)
                 result = await client.call_tool("get_model", {})
                 assert not result.is_error and result.structured_content["options"]["providers"]["items"]
                 docs = await client.read_resource("glow://models/docs")
@@ -114,7 +107,7 @@ async def test_streamable_http_session(sandbox: Any) -> None:
 
 
 async def test_sse_session(sandbox: Any) -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         server_command("--transport", "sse", "--port", str(port)),
         env=_env(sandbox),
@@ -122,9 +115,9 @@ async def test_sse_session(sandbox: Any) -> None:
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_port(port, proc)
+        wait_listening(port, proc)
         async with Client(sse_client(f"http://127.0.0.1:{port}/sse"), mode="legacy") as client:
-            assert len((await client.list_tools()).tools) == 11
+            assert _names((await client.list_tools()).tools) == list(TOOL_NAMES)
             result = await client.call_tool("search_models", {"search": "gpt", "page_size": 2})
             assert not result.is_error and len(result.structured_content["models"]) == 2
     finally:
@@ -153,7 +146,7 @@ def test_sandbox_flag_answers_tools_list_over_stdio() -> None:
     proc = subprocess.run(server_command("--sandbox"), input=stdin, capture_output=True, env=clean_env(), timeout=60)
     assert proc.returncode == 0, proc.stderr.decode()
     replies = {r["id"]: r for r in map(json.loads, proc.stdout.decode().splitlines())}
-    assert len(replies[2]["result"]["tools"]) == 11
+    assert _names(replies[2]["result"]["tools"]) == list(TOOL_NAMES)
     assert replies[3]["result"]["structuredContent"]["total_count"] == 25
 
 
@@ -220,4 +213,4 @@ def test_json_log_lines_carry_tool_status_and_duration(sandbox: Any) -> None:
     assert calls["search_models"]["upstream_status"] == 200 and calls["search_models"]["outcome"] == "ok"
     assert calls["get_model"]["upstream_status"] == 404 and calls["get_model"]["outcome"] == "error"
     assert all(isinstance(r["duration_ms"], float) and r["level"] == "INFO" for r in calls.values())
-    assert b"sandbox-superadmin" not in proc.stderr
+    assert SUPERADMIN_TOKEN.encode() not in proc.stderr

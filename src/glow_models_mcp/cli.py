@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (subcommands: serve, sandbox, demo, doctor)."""
     parser = argparse.ArgumentParser(
         prog="glow-models-mcp",
-        description="MCP server for the Glow Models API (11 tools, docs and export resources).",
+        description="MCP server for the Glow Models API (tools, docs and export resources).",
     )
     parser.add_argument("--version", action="version", version=f"glow-models-mcp {__version__}")
     _serve_options(parser)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 
@@ -19,6 +19,9 @@ from .resources import register_prompts, register_resources
 from .settings import Settings
 from .state import AppState
 from .tools import build_tool, select_tools
+
+if TYPE_CHECKING:
+    import httpx2
 
 INSTRUCTIONS = (
     "Manage the AI-model catalog of a Glow instance. Find models with search_models; read one with "
@@ -61,14 +64,18 @@ class GlowServer(MCPServer[AppState]):
         self.state = state
 
 
-def build_server(settings: Settings) -> GlowServer:
+def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> GlowServer:
     """Build the MCP server for ``settings``: the selected tools, resources, templates, prompts.
+
+    ``transport`` (tests): the ``httpx2`` transport of the upstream client, e.g.
+    ``httpx2.ASGITransport(app=glow_models_mcp.sandbox.create_app())`` for the reference API in
+    process, without a socket; ``None`` (the default) talks to ``settings.instance_url`` over the network.
 
     Raises:
         ValueError: when ``settings.tools`` / ``settings.exclude_tools`` name an unknown tool.
     """
     specs = select_tools(read_only=settings.read_only, include=settings.tools, exclude=settings.exclude_tools)
-    state = AppState(settings)
+    state = AppState(settings, transport=transport)
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:

@@ -76,7 +76,10 @@ class Settings(BaseSettings):
     instance_url: str | None = Field(
         default=None,
         validation_alias="GLOW_INSTANCE_URL",
-        description="Root URL of the Glow API server, e.g. https://glow.example.org (no /api/v5).",
+        description=(
+            "Root URL of the Glow API server, e.g. https://glow.example.org (no /api/v5). Required unless "
+            "GLOW_MCP_SANDBOX is true."
+        ),
     )
     api_key: SecretStr | None = Field(
         default=None,
@@ -88,14 +91,18 @@ class Settings(BaseSettings):
         validation_alias="GLOW_TOKEN",
         description="Bearer JWT, sent as Authorization: Bearer <token>.",
     )
-    connect_timeout: float = Field(default=5.0, gt=0, validation_alias="GLOW_CONNECT_TIMEOUT")
-    read_timeout: float = Field(default=20.0, gt=0, validation_alias="GLOW_READ_TIMEOUT")
+    connect_timeout: float = Field(
+        default=5.0, gt=0, validation_alias="GLOW_CONNECT_TIMEOUT", description="Seconds to open a connection."
+    )
+    read_timeout: float = Field(
+        default=20.0, gt=0, validation_alias="GLOW_READ_TIMEOUT", description="Seconds to wait for response data."
+    )
     total_timeout: float = Field(
         default=30.0,
         gt=0,
         le=55,
         validation_alias="GLOW_TIMEOUT",
-        description="Whole operation, retries included; stays under the 60 s MCP clients wait.",
+        description="Seconds for a whole operation, retries included (at most 55, under the 60 s MCP clients wait).",
     )
     max_retries: int = Field(
         default=3,
@@ -112,36 +119,67 @@ class Settings(BaseSettings):
     )
 
     # --- MCP side -----------------------------------------------------------------------
-    transport: Transport = Field(default="stdio", validation_alias="GLOW_MCP_TRANSPORT")
-    host: str = Field(default="127.0.0.1", validation_alias="GLOW_MCP_HOST")
-    port: int = Field(default=8765, ge=0, le=65535, validation_alias="GLOW_MCP_PORT")
+    transport: Transport = Field(
+        default="stdio",
+        validation_alias="GLOW_MCP_TRANSPORT",
+        description="stdio, sse or http (streamable HTTP, stateless).",
+    )
+    host: str = Field(
+        default="127.0.0.1", validation_alias="GLOW_MCP_HOST", description="Bind address of the HTTP transports."
+    )
+    port: int = Field(
+        default=8765, ge=0, le=65535, validation_alias="GLOW_MCP_PORT", description="Port of the HTTP transports."
+    )
     http_token: SecretStr | None = Field(
         default=None,
         validation_alias="GLOW_MCP_HTTP_TOKEN",
         description="If set, HTTP transports require Authorization: Bearer <this>.",
     )
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias="GLOW_MCP_ALLOWED_HOSTS"
+        default_factory=list,
+        validation_alias="GLOW_MCP_ALLOWED_HOSTS",
+        description="Extra allowed Host values (comma-separated); required for a non-loopback bind.",
     )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias="GLOW_MCP_ALLOWED_ORIGINS"
+        default_factory=list,
+        validation_alias="GLOW_MCP_ALLOWED_ORIGINS",
+        description="Extra allowed Origin values (comma-separated).",
     )
     unsafe_allow_unauthenticated_remote: bool = Field(
         default=False,
         validation_alias="GLOW_MCP_UNSAFE_ALLOW_UNAUTHENTICATED_REMOTE",
+        description="Allow a non-loopback HTTP bind without GLOW_MCP_HTTP_TOKEN (unsafe).",
     )
-    max_request_bytes: int = Field(default=1024 * 1024, gt=0, validation_alias="GLOW_MCP_MAX_REQUEST_BYTES")
+    max_request_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        validation_alias="GLOW_MCP_MAX_REQUEST_BYTES",
+        description="HTTP request bodies above this size get 413.",
+    )
     root_path: str = Field(
         default="",
         validation_alias="GLOW_MCP_ROOT_PATH",
         description="Path prefix a reverse proxy serves the HTTP transports under, e.g. /glow (empty: none).",
     )
-    read_only: bool = Field(default=False, validation_alias="GLOW_MCP_READ_ONLY")
-    tools: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="GLOW_MCP_TOOLS")
-    exclude_tools: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias="GLOW_MCP_EXCLUDE_TOOLS"
+    read_only: bool = Field(
+        default=False, validation_alias="GLOW_MCP_READ_ONLY", description="Register only the read-only tools."
     )
-    max_result_tokens: int = Field(default=25_000, gt=0, validation_alias="GLOW_MCP_MAX_RESULT_TOKENS")
+    tools: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="GLOW_MCP_TOOLS",
+        description="Comma-separated tool names to register (default: all).",
+    )
+    exclude_tools: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="GLOW_MCP_EXCLUDE_TOOLS",
+        description="Comma-separated tool names to leave out (wins over GLOW_MCP_TOOLS).",
+    )
+    max_result_tokens: int = Field(
+        default=25_000,
+        gt=0,
+        validation_alias="GLOW_MCP_MAX_RESULT_TOKENS",
+        description="Larger results are replaced by a hint to narrow the query.",
+    )
     lookup_cache_seconds: float = Field(
         default=60.0,
         ge=0,
@@ -155,9 +193,21 @@ class Settings(BaseSettings):
         validation_alias="GLOW_MCP_MAX_RESOURCE_BYTES",
         description="Largest export CSV served as a resource; a larger file is refused while streaming.",
     )
-    log_level: LogLevel = Field(default="WARNING", validation_alias="GLOW_MCP_LOG_LEVEL")
-    log_json: bool = Field(default=False, validation_alias="GLOW_MCP_LOG_JSON")
-    sandbox: bool = Field(default=False, validation_alias="GLOW_MCP_SANDBOX")
+    log_level: LogLevel = Field(
+        default="WARNING",
+        validation_alias="GLOW_MCP_LOG_LEVEL",
+        description="DEBUG, INFO, WARNING, ERROR or CRITICAL (logs go to stderr).",
+    )
+    log_json: bool = Field(
+        default=False,
+        validation_alias="GLOW_MCP_LOG_JSON",
+        description="JSON log lines with tool, upstream_status and duration_ms.",
+    )
+    sandbox: bool = Field(
+        default=False,
+        validation_alias="GLOW_MCP_SANDBOX",
+        description="Serve against an embedded local reference API (no credentials needed).",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -1,4 +1,6 @@
-"""Shared helpers of the reliability tests (imported as ``rel_support``; not a test module).
+"""Helpers of the reliability tests only (imported as ``rel_support``; not a test module). The
+helpers every test directory shares (processes, ports, ``serving``, ``text_of``...) are in
+``tests/support.py``.
 
 * :class:`FaultServer`: a fault-injecting Glow upstream on loopback. A raw asyncio socket server
   in its own thread, speaking just enough HTTP/1.1 (one request per connection,
@@ -7,78 +9,27 @@
   conforms to the operation's response schema), and every request is recorded with its headers,
   body, arrival time and the time the client closed the connection, so tests can count attempts
   and observe cancellations.
-* :class:`UvicornThread`: serve an ASGI app (our HTTP transports) on a free loopback port.
-* small helpers: ``free_port``, ``closed_port_url``, ``text_of``, ``fast_settings``.
+* ``fast_settings``: short timeouts for the fault tests; ``VALID_ARGS``: one valid call per tool.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from support import TOOL_NAMES
 
 from glow_models_mcp.settings import Settings
 from glow_models_mcp.upstream import OPERATIONS
 
 # ------------------------------------------------------------------------------------------------
-# Small helpers
+# Settings
 # ------------------------------------------------------------------------------------------------
-
-
-SUPERADMIN_TOKEN = "sandbox-superadmin"
-
-
-def server_command(*args: str) -> list[str]:
-    """The command that starts our server in a subprocess (this venv's interpreter).
-
-    (Same as ``tests/conftest.py``'s; repeated here because ``from conftest import`` is ambiguous
-    once several test directories have a ``conftest.py``.)"""
-    return [sys.executable, "-m", "glow_models_mcp", *args]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The current environment without any GLOW_* variable, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GLOW_")}
-    env.update(extra)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_listening(port: int, proc: Any, timeout: float = 30) -> None:
-    """Wait until something accepts connections on loopback ``port``; fail if ``proc`` exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the server exited early with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on port {port}")
-
-
-def closed_port_url() -> str:
-    """A loopback URL on which nothing listens (connections are refused)."""
-    return f"http://127.0.0.1:{free_port()}"
-
-
-def text_of(result: Any) -> str:
-    return "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
 
 
 #: Timeouts used by the fault tests: every fault must end within TOTAL_TIMEOUT (+ a little slack).
@@ -145,21 +96,6 @@ def ok_body(op: str, request: Any = None) -> dict[str, Any]:
     raise KeyError(op)
 
 
-#: Tool name -> upstream operation short name.
-TOOL_OPERATION = {
-    "get_model": "get",
-    "search_models": "search",
-    "create_models": "create",
-    "update_models": "update",
-    "duplicate_model": "duplicate",
-    "delete_models": "delete",
-    "patch_model_draft": "draft",
-    "list_model_drafts": "drafts",
-    "get_model_docs": "docs",
-    "export_models": "export",
-    "refresh_models": "refresh",
-}
-
 #: One valid argument set per tool.
 VALID_ARGS: dict[str, dict[str, Any]] = {
     "get_model": {},
@@ -174,6 +110,8 @@ VALID_ARGS: dict[str, dict[str, Any]] = {
     "export_models": {},
     "refresh_models": {},
 }
+_missing = sorted(set(TOOL_NAMES) - set(VALID_ARGS))
+assert not _missing, f"rel_support.VALID_ARGS has no valid arguments for {_missing}: add them"
 
 _PATH_TO_OP = {op.path: name for name, op in OPERATIONS.items()}
 
@@ -457,71 +395,3 @@ class FaultServer:
         if chunked:
             writer.write(b"0\r\n\r\n")
             await writer.drain()
-
-
-# ------------------------------------------------------------------------------------------------
-# Uvicorn in a thread
-# ------------------------------------------------------------------------------------------------
-
-
-class UvicornThread:
-    """Serve ``app`` with uvicorn on ``host:port`` (default: a free loopback port) in a thread."""
-
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int | None = None, lifespan: str = "auto") -> None:
-        import uvicorn
-
-        self.host = host
-        self.port = port or free_port()
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=self.port,
-            log_config=None,
-            access_log=False,
-            lifespan=lifespan,
-            timeout_graceful_shutdown=2,
-            limit_concurrency=None,
-            backlog=2048,
-        )
-        self.server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self.server.run, name="uvicorn-test", daemon=True)
-
-    def __enter__(self) -> UvicornThread:
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self._thread.join(10)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-@contextmanager
-def serving(server: Any, settings: Settings, transport: str = "http") -> Iterator[UvicornThread]:
-    """Serve our MCP ``server`` over ``transport`` as ``serve_http`` does (minus the signals)."""
-    from glow_models_mcp.http_app import build_http_app
-
-    app = build_http_app(server, settings, transport)
-    if transport == "sse":
-        # The SSE app has no lifespan: open the upstream client around it, as serve_http does.
-        import anyio.from_thread
-
-        with anyio.from_thread.start_blocking_portal() as portal:
-            cm = portal.wrap_async_context_manager(server.state.open())
-            with cm, UvicornThread(app) as running:
-                yield running
-    else:
-        with UvicornThread(app) as running:
-            yield running
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"

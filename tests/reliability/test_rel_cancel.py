@@ -22,11 +22,13 @@ import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
-from rel_support import FaultServer, clean_env, fast_settings, serving, text_of
+from rel_support import FaultServer, fast_settings
+from support import clean_env, serving, text_of
 
 from glow_models_mcp.server import build_server
 
-pytestmark = pytest.mark.anyio
+# Every test here uses loopback sockets or subprocesses.
+pytestmark = [pytest.mark.anyio, pytest.mark.process]
 
 CANCEL_AFTER = 0.5
 CLOSE_WITHIN = 1.5

@@ -21,16 +21,8 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from rel_support import (
-    FaultServer,
-    clean_env,
-    fast_settings,
-    free_port,
-    server_command,
-    serving,
-    text_of,
-    wait_listening,
-)
+from rel_support import FaultServer, fast_settings
+from support import clean_env, free_port, server_command, serving, text_of, wait_listening
 
 from glow_models_mcp import http_app as server_module
 from glow_models_mcp.http_app import check_http_exposure
@@ -91,6 +83,7 @@ def _listening_addresses(port: int) -> set[str]:
     return found
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("transport", ["http", "sse"])
 def test_cli_http_transports_listen_on_loopback_only(fault: FaultServer, transport: str) -> None:
     if not Path("/proc/net/tcp").exists():
@@ -112,6 +105,7 @@ def test_cli_http_transports_listen_on_loopback_only(fault: FaultServer, transpo
         proc.communicate(timeout=15)
 
 
+@pytest.mark.process
 def test_non_loopback_bind_without_token_is_refused_at_start(fault: FaultServer) -> None:
     with pytest.raises(ValueError, match="GLOW_MCP_HTTP_TOKEN") as refused:
         check_http_exposure(Settings(host="0.0.0.0", instance_url=fault.url))
@@ -138,6 +132,7 @@ def test_non_loopback_bind_without_token_is_refused_at_start(fault: FaultServer)
     assert b"Traceback" not in proc.stderr and proc.stdout == b""
 
 
+@pytest.mark.process
 def test_unsafe_flag_allows_an_unauthenticated_remote_bind(fault: FaultServer) -> None:
     port = free_port()
     env = clean_env(GLOW_INSTANCE_URL=fault.url, GLOW_MCP_ALLOWED_HOSTS=f"127.0.0.1:{port}")
@@ -165,6 +160,7 @@ def test_unsafe_flag_allows_an_unauthenticated_remote_bind(fault: FaultServer) -
 # ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("transport", ["http", "sse"])
 def test_foreign_host_and_origin_are_refused_on_loopback(fault: FaultServer, transport: str) -> None:
     cfg = _settings(fault.url)
@@ -190,6 +186,7 @@ def test_foreign_host_and_origin_are_refused_on_loopback(fault: FaultServer, tra
     assert fault.count() == 0
 
 
+@pytest.mark.process
 def test_non_loopback_bind_allows_exactly_the_configured_hosts_and_origins(fault: FaultServer) -> None:
     cfg = _settings(
         fault.url,
@@ -213,6 +210,7 @@ def test_non_loopback_bind_allows_exactly_the_configured_hosts_and_origins(fault
 # ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("transport", ["http", "sse"])
 def test_bearer_token_is_required_when_configured(fault: FaultServer, transport: str) -> None:
     cfg = _settings(fault.url, http_token=HTTP_TOKEN)
@@ -245,6 +243,7 @@ def test_bearer_token_is_required_when_configured(fault: FaultServer, transport:
     assert fault.count() == 0
 
 
+@pytest.mark.process
 def test_token_comparison_is_constant_time(fault: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """The check goes through ``hmac.compare_digest`` (no early-exit ``==``) for every request."""
     calls: list[tuple[bytes, bytes]] = []
@@ -268,6 +267,7 @@ def test_token_comparison_is_constant_time(fault: FaultServer, monkeypatch: pyte
 # ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.process
 @pytest.mark.anyio
 @pytest.mark.parametrize("configured", ["token-and-key", "nothing"])
 async def test_client_credentials_are_never_forwarded_upstream(
@@ -315,6 +315,7 @@ async def test_client_credentials_are_never_forwarded_upstream(
 # ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("transport", ["http", "sse"])
 def test_request_bodies_over_the_cap_get_413(fault: FaultServer, transport: str) -> None:
     """Default cap: ``GLOW_MCP_MAX_REQUEST_BYTES`` = 1 MiB."""
@@ -343,6 +344,7 @@ def test_request_bodies_over_the_cap_get_413(fault: FaultServer, transport: str)
             assert fault.count() == 0
 
 
+@pytest.mark.process
 def test_a_smaller_configured_cap_applies(fault: FaultServer) -> None:
     cfg = _settings(fault.url, max_request_bytes=4096)
     with serving(build_server(cfg), cfg, "http") as running:
@@ -357,6 +359,7 @@ def test_a_smaller_configured_cap_applies(fault: FaultServer) -> None:
         assert _post(url).status_code == 200
 
 
+@pytest.mark.process
 @pytest.mark.anyio
 async def test_the_server_keeps_serving_after_refusals(fault: FaultServer, anyio_backend: str) -> None:
     """421/403/401/413 refusals leave the server healthy for the next legitimate client."""

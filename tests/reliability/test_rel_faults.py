@@ -21,32 +21,19 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
-from rel_support import (
-    MAX_RETRIES,
-    TOTAL_TIMEOUT,
-    VALID_ARGS,
-    FaultServer,
-    closed_port_url,
-    fast_settings,
-    text_of,
-)
+from rel_support import MAX_RETRIES, TOTAL_TIMEOUT, VALID_ARGS, FaultServer, fast_settings
+from support import TOOL_OPERATION, closed_port_url, text_of
 
 from glow_models_mcp import upstream
 from glow_models_mcp.server import build_server
 
-pytestmark = pytest.mark.anyio
+# Every test here uses loopback sockets or subprocesses.
+pytestmark = [pytest.mark.anyio, pytest.mark.process]
 
-READ_TOOLS = {"get_model": "get", "search_models": "search", "list_model_drafts": "drafts", "get_model_docs": "docs"}
-# refresh_models is not read-only either (it invalidates caches), so it is treated as a write.
-WRITE_TOOLS = {
-    "create_models": "create",
-    "update_models": "update",
-    "delete_models": "delete",
-    "duplicate_model": "duplicate",
-    "patch_model_draft": "draft",
-    "export_models": "export",
-    "refresh_models": "refresh",
-}
+#: Tool -> upstream operation, for the read-only operations (retried) and the others (never re-sent
+#: once the request may have reached the server; refresh_models invalidates caches, so it is one).
+READ_TOOLS = {name: op for name, op in TOOL_OPERATION.items() if upstream.OPERATIONS[op].read_only}
+WRITE_TOOLS = {name: op for name, op in TOOL_OPERATION.items() if not upstream.OPERATIONS[op].read_only}
 ATTEMPTS = MAX_RETRIES + 1
 SLACK = 0.75  # scheduling slack on top of the total timeout (2-core CI machines)
 DEFAULT_CAP = 10 * 1024 * 1024
@@ -80,7 +67,7 @@ async def _healthy_round(client: Any, *, upstream_ok: bool) -> list[float]:
     t = time.monotonic()
     tools = await client.list_tools()
     latencies.append(time.monotonic() - t)
-    assert len(tools.tools) == 11
+    assert [t.name for t in tools.tools] == list(TOOL_OPERATION)
     return latencies
 
 

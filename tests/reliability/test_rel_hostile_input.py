@@ -41,7 +41,8 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from mcp import Client
 from pydantic import TypeAdapter
-from rel_support import TOOL_OPERATION, FaultServer, fast_settings, serving, text_of
+from rel_support import FaultServer, fast_settings
+from support import TOOL_OPERATION, serving, text_of
 
 from glow_models_mcp.arguments import is_ref_field
 from glow_models_mcp.sections import section_alias
@@ -405,6 +406,7 @@ TOOL_ONLY = {spec.name: set(spec.arguments) for spec in TOOL_SPECS}
 # ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("tool", TOOL_NAMES)
 @VALID
 @given(data=st.data())
@@ -417,6 +419,7 @@ def test_arguments_from_the_advertised_schema_are_accepted(rig: Rig, tool: str, 
     rig.assert_sent_once(tool, before)
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("tool", TOOL_NAMES)
 @HOSTILE
 @given(data=st.data())
@@ -431,6 +434,7 @@ def test_invalid_arguments_are_a_tool_error_naming_the_field_and_never_reach_the
     assert rig.upstream_requests() == before, "an invalid call reached the upstream"
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("tool", TOOLS_WITH_PROPS)
 @VALID
 @given(data=st.data())
@@ -508,6 +512,7 @@ FIXED_INVALID = [
 ]
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("tool", "arguments", "field"), FIXED_INVALID, ids=[f"{t}-{f[:20]}" for t, _, f in FIXED_INVALID]
 )
@@ -532,6 +537,7 @@ FIXED_VALID = [
 ]
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("tool", "arguments", "field"), FIXED_VALID, ids=[f"{t}-{f}-{i}" for i, (t, _, f) in enumerate(FIXED_VALID)]
 )
@@ -566,6 +572,7 @@ def _raw_post(url: str, body: str) -> httpx2.Response:
     )
 
 
+@pytest.mark.process
 def test_bodies_past_the_json_parser_limits_are_refused_cleanly() -> None:
     """Nesting deeper than the SDK's JSON parser allows (~200 levels) and lone-surrogate escapes are
     refused by the transport with JSON-RPC -32700 before any tool runs: a protocol error we cannot

@@ -20,7 +20,8 @@ from rel_support import HUGE_BYTES, FaultServer, fast_settings
 
 from glow_models_mcp.server import build_server
 
-pytestmark = pytest.mark.anyio
+# Every test here uses loopback sockets or subprocesses.
+pytestmark = [pytest.mark.anyio, pytest.mark.process]
 
 CAP = 4 * 1024 * 1024
 

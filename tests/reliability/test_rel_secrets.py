@@ -27,18 +27,8 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from rel_support import (
-    MODES,
-    TOOL_OPERATION,
-    VALID_ARGS,
-    FaultServer,
-    clean_env,
-    free_port,
-    server_command,
-    serving,
-    text_of,
-    wait_listening,
-)
+from rel_support import MODES, VALID_ARGS, FaultServer
+from support import TOOL_OPERATION, clean_env, free_port, server_command, serving, text_of, wait_listening
 
 from glow_models_mcp.exceptions import GlowError
 from glow_models_mcp.server import build_server
@@ -95,6 +85,7 @@ def test_settings_never_show_secrets() -> None:
     assert settings.api_key is not None and settings.api_key.get_secret_value() == API_KEY  # still usable
 
 
+@pytest.mark.process
 @pytest.mark.anyio
 async def test_every_tool_under_every_fault_leaks_nothing(
     fault: FaultServer, caplog: pytest.LogCaptureFixture, anyio_backend: str
@@ -153,7 +144,7 @@ async def test_every_tool_under_every_fault_leaks_nothing(
             assert response.status_code == 401
             captured.append(("401", response.text + repr(response.headers)))
 
-    assert len(captured) > 11 * (len(FAULT_MODES) + 1)
+    assert len(captured) > len(VALID_ARGS) * (len(FAULT_MODES) + 1)
     for where, text in captured:
         _assert_clean(where, text)
     # Every log record, raw (message, args, extras, exception text), at every level.
@@ -233,6 +224,7 @@ def _stdio_session() -> bytes:
     return "".join(json.dumps(m) + "\n" for m in messages).encode()
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(("plan", "log_json"), [("ok", "false"), ("faults", "true"), ("faults", "false")])
 def test_stdio_process_at_debug_leaks_nothing(fault: FaultServer, plan: str, log_json: str) -> None:
     fault.reset(**(MIXED_FAULTS if plan == "faults" else {}))
@@ -246,13 +238,14 @@ def test_stdio_process_at_debug_leaks_nothing(fault: FaultServer, plan: str, log
     out, err = proc.stdout.decode(), proc.stderr.decode()
     assert proc.returncode == 0, err[-3000:]
     answers = {m.get("id") for m in map(json.loads, out.splitlines())}
-    assert set(range(10, 21)) <= answers
+    assert set(range(10, 10 + len(VALID_ARGS))) <= answers
     assert "DEBUG" in err or '"level": "DEBUG"' in err
     _assert_clean("stdout", out)
     _assert_clean("stderr", err)
-    assert fault.count() >= 11
+    assert fault.count() >= len(VALID_ARGS)
 
 
+@pytest.mark.process
 def test_http_process_at_debug_leaks_nothing(fault: FaultServer) -> None:
     fault.reset(**MIXED_FAULTS)
     port = free_port()
@@ -289,6 +282,7 @@ def test_http_process_at_debug_leaks_nothing(fault: FaultServer) -> None:
     assert b"DEBUG" in err
 
 
+@pytest.mark.process
 def test_doctor_leaks_nothing(fault: FaultServer) -> None:
     for plan in ({}, {"search": "echo_401", "get": "echo_html", "docs": "echo_invalid"}):
         fault.reset(**plan)

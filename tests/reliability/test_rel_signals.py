@@ -22,7 +22,11 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.sse import sse_client
-from rel_support import FaultServer, clean_env, free_port, server_command, wait_listening
+from rel_support import FaultServer
+from support import clean_env, free_port, server_command, wait_listening
+
+# Every test here uses loopback sockets or subprocesses.
+pytestmark = pytest.mark.process
 
 EXIT_WITHIN = 5.0
 UPSTREAM_CLOSED_WITHIN = 3.0

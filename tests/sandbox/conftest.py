@@ -1,12 +1,14 @@
-"""Fixtures of the reference API's own tests: real HTTP on loopback against SandboxServer."""
+"""Fixtures of the reference API's own tests: its ASGI app in process (Starlette's TestClient).
+
+What only a running server shows (``SandboxServer`` itself, the command line, concurrency over
+HTTP) is tested in ``test_sandbox_server.py``, marked ``process``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-
-from glow_models_mcp.sandbox import SandboxServer
 
 from .sandbox_support import Api
 
@@ -19,16 +21,14 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="module")
 def api() -> Iterator[Api]:
     """One seeded in-memory reference API per test module."""
-    with SandboxServer() as server:
-        client = Api(server)
-        yield client
-        client.close()
+    client = Api()
+    yield client
+    client.close()
 
 
 @pytest.fixture
 def fresh_api() -> Iterator[Api]:
     """A pristine seeded reference API for one test."""
-    with SandboxServer() as server:
-        client = Api(server)
-        yield client
-        client.close()
+    client = Api()
+    yield client
+    client.close()

@@ -1,17 +1,22 @@
-"""Helpers of the reference API's tests (a module of its own: ``conftest`` names clash)."""
+"""Helpers of the reference API's own tests (shared helpers of every test directory are in
+``tests/support.py``)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx2
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+from support import SANDBOX_API_KEY, SUPERADMIN_TOKEN
 
-from glow_models_mcp.sandbox import SANDBOX_API_KEY, SandboxServer
+from glow_models_mcp.sandbox import SandboxServer, create_app
 
 BASE = "/api/v5/artifacts/models"
-SUPERADMIN, ADMIN, MEMBER = "sandbox-superadmin", "sandbox-admin", "sandbox-member"
+SUPERADMIN, ADMIN, MEMBER = SUPERADMIN_TOKEN, "sandbox-admin", "sandbox-member"
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 
 
@@ -23,18 +28,49 @@ def unique(prefix: str = "m") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-class Api:
-    """A thin client of one running reference API, one httpx2 client per token."""
+class _InProcess:
+    """The reference API's ASGI app without a server (what :class:`Api` needs of a SandboxServer)."""
 
-    def __init__(self, server: SandboxServer) -> None:
-        self.server = server
-        self.url = server.url
+    url = "http://testserver"
+
+    def __init__(self, *, seed: bool = True) -> None:
+        self.app: Starlette = create_app(seed=seed)
+
+
+class Api:
+    """A thin client of one reference API, one httpx2 client per token.
+
+    ``Api()`` serves the app in process (Starlette's ``TestClient``: the ASGI app driven from a
+    portal thread, no socket); ``Api(SandboxServer)`` talks to a running server over loopback HTTP.
+    ``server.app`` is the app either way (``app.state`` holds the database and the request log).
+    Server errors come back as responses, as over the wire (``raise_server_exceptions=False``).
+    """
+
+    def __init__(self, server: SandboxServer | None = None, *, seed: bool = True) -> None:
+        self.server: SandboxServer | _InProcess = server if server is not None else _InProcess(seed=seed)
+        self.url = self.server.url
         self._clients: dict[str, httpx2.Client] = {}
 
     def client(self, token: str = SUPERADMIN) -> httpx2.Client:
         if token not in self._clients:
-            self._clients[token] = httpx2.Client(base_url=self.url, headers=auth_headers(token), timeout=30)
+            self._clients[token] = self._new_client(auth_headers(token))
         return self._clients[token]
+
+    @contextmanager
+    def bare(self, **headers: str) -> Iterator[httpx2.Client]:
+        """A client of this API sending only ``headers`` (no credentials unless given)."""
+        client = self._new_client(headers)
+        try:
+            yield client
+        finally:
+            _close(client)
+
+    def _new_client(self, headers: dict[str, str]) -> httpx2.Client:
+        if isinstance(self.server, _InProcess):
+            client = TestClient(self.server.app, base_url=self.url, headers=headers, raise_server_exceptions=False)
+            client.__enter__()  # one portal for every request of this client
+            return client
+        return httpx2.Client(base_url=self.url, headers=headers, timeout=30)
 
     def post(self, op: str, body: Any = None, *, token: str = SUPERADMIN, **kwargs: Any) -> httpx2.Response:
         if body is not None:
@@ -74,4 +110,12 @@ class Api:
 
     def close(self) -> None:
         for c in self._clients.values():
-            c.close()
+            _close(c)
+        if isinstance(self.server, _InProcess):
+            self.server.app.state.database.close()
+
+
+def _close(client: httpx2.Client) -> None:
+    if isinstance(client, TestClient):
+        client.__exit__(None, None, None)  # stops its portal
+    client.close()

@@ -33,7 +33,7 @@ OPERATIONS = [
 def _raw(
     api: Api, method: str, op: str, headers: dict[str, str], body: object = None, **kwargs: object
 ) -> httpx2.Response:
-    with httpx2.Client(base_url=api.url) as client:
+    with api.bare() as client:
         if body is not None:
             kwargs["json"] = body
         return client.request(method, f"{BASE}/{op}", headers=headers, **kwargs)
@@ -113,7 +113,7 @@ def test_malformed_json_is_422_even_without_auth(api: Api) -> None:
 
 def test_no_body_operations_ignore_the_body(api: Api) -> None:
     for op in ("drafts", "refresh"):
-        with httpx2.Client(base_url=api.url) as client:
+        with api.bare() as client:
             response = client.post(
                 f"{BASE}/{op}", headers={**auth_headers(), "Content-Type": "application/json"}, content=b"{not json"
             )
@@ -134,7 +134,7 @@ def test_x_mcp_is_recorded_for_every_request(fresh_api: Api) -> None:
     assert all(k == k.lower() for r in records for k in r.headers)
     # also unauthenticated and unknown-route requests are recorded
     _raw(fresh_api, "POST", "get", {"X-MCP": "1"})
-    with httpx2.Client(base_url=fresh_api.url) as client:
+    with fresh_api.bare() as client:
         client.get("/no/such/route")
     assert [(r.method, r.path, r.mcp) for r in log[-2:]] == [
         ("POST", f"{BASE}/get", True),
@@ -150,7 +150,7 @@ def test_draft_rows_record_x_mcp(fresh_api: Api) -> None:
 
 
 def test_health_openapi_and_unknown_routes_need_no_auth(api: Api) -> None:
-    with httpx2.Client(base_url=api.url) as client:
+    with api.bare() as client:
         assert client.get("/healthz").json() == {"ok": True}
         contract = client.get("/openapi.json")
         assert contract.status_code == 200 and contract.headers["content-type"].startswith("application/json")

@@ -1,8 +1,9 @@
 """Property-based conformance of the reference API with the upstream contract (schemathesis).
 
 Requests are generated from ``models_openapi.json`` for all 12 operations, valid ones
-(positive mode) and invalid ones (negative mode), sent over real HTTP to a running
-:class:`SandboxServer` with the superadmin's credentials, and every response is checked:
+(positive mode) and invalid ones (negative mode), sent to the reference API's ASGI app in process
+(schemathesis' ASGI transport, no socket) with the superadmin's credentials, and every response
+is checked:
 
 * ``response_schema_conformance``: a documented status (200, 422) must carry a body valid against
   the contract's schema for that status;
@@ -41,8 +42,9 @@ from schemathesis.specs.openapi.checks import (
     negative_data_rejection,
     response_schema_conformance,
 )
+from starlette.applications import Starlette
 
-from glow_models_mcp.sandbox import SandboxServer
+from glow_models_mcp.sandbox import create_app
 
 from .sandbox_support import auth_headers
 
@@ -69,15 +71,17 @@ UPSTREAM_500_PREFIXES = ("Database error: ", "invalid input for query argument "
 
 
 @pytest.fixture(scope="module")
-def conformance_server() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
+def conformance_app() -> Iterator[Starlette]:
+    """The reference API's ASGI app (in-memory SQLite, seeded), shared by the generated cases."""
+    app = create_app()
+    yield app
+    app.state.database.close()
 
 
 with as_file(files("glow_models_mcp.sandbox").joinpath("models_openapi.json")) as _path:
     # Loaded at import time: schemathesis' ``from_fixture`` does not work with this pytest version
-    # (it reads a private attribute pytest no longer has), so the base URL and credentials of the
-    # running server are given to each call instead.
+    # (it reads a private attribute pytest no longer has), so the app and the credentials are given
+    # to each call instead.
     schema = schemathesis.openapi.from_path(_path)
 schema.config.generation.update(max_examples=MAX_EXAMPLES)
 
@@ -133,8 +137,8 @@ def _lax_accepts(case: Any) -> bool:
 
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_responses_conform_to_the_contract(case: Any, conformance_server: SandboxServer) -> None:
-    response = case.call(base_url=conformance_server.url, headers=auth_headers(**{"X-MCP": "true"}))
+def test_responses_conform_to_the_contract(case: Any, conformance_app: Starlette) -> None:
+    response = case.call(app=conformance_app, headers=auth_headers(**{"X-MCP": "true"}))
     case.validate_response(
         response,
         checks=[response_schema_conformance, content_type_conformance, _status_allowed_by_upstream],

@@ -29,7 +29,7 @@ COLUMNS = [
 
 
 def _download(api: Api, upload_id: str) -> httpx2.Response:
-    with httpx2.Client(base_url=api.url) as client:  # the download route takes no credentials
+    with api.bare() as client:  # the download route takes no credentials
         return client.get(f"/uploads/{upload_id}/download")
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from glow_models_mcp.sandbox import SandboxServer
-
 from .sandbox_support import ADMIN, MEMBER, Api, unique
 
 SINGLE = ("names", "descriptions", "values", "providers")
@@ -151,9 +149,8 @@ def test_unknown_model_is_404(api: Api) -> None:
 
 def test_no_departments_in_new_model_mode_is_400() -> None:
     # With an empty database there is no department to offer: the upstream refuses new-model mode.
-    with SandboxServer(seed=False) as empty:
-        client = Api(empty)
-        response = client.post("get", {})
-        assert response.status_code == 400
-        assert response.json() == {"detail": "No accessible departments found for user"}
-        client.close()
+    client = Api(seed=False)
+    response = client.post("get", {})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "No accessible departments found for user"}
+    client.close()

@@ -1,21 +1,22 @@
-"""SandboxServer, storage (concurrency, persistence) and the command line."""
+"""SandboxServer, storage (concurrency, persistence) and the command line: a running server on
+loopback, so every test here is marked ``process``."""
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import anyio
 import httpx2
 import pytest
+from support import clean_env, free_port, wait_listening
 
 from glow_models_mcp.sandbox import SANDBOX_API_KEY, SandboxServer, create_app
 
 from .sandbox_support import BASE, Api, auth_headers, unique
+
+pytestmark = pytest.mark.process
 
 
 @pytest.mark.anyio
@@ -120,16 +121,10 @@ def test_server_interface() -> None:
     assert app.state.request_log == [] and app.state.database.count_models() == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_python_m_sandbox_prints_credentials_to_stderr_only(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     db = tmp_path / "cli.sqlite3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GLOW_")}
+    env = clean_env()
     proc = subprocess.Popen(
         [sys.executable, "-m", "glow_models_mcp.sandbox", "--port", str(port), "--db", str(db)],
         stdout=subprocess.PIPE,
@@ -138,15 +133,8 @@ def test_python_m_sandbox_prints_credentials_to_stderr_only(tmp_path: Path) -> N
         text=True,
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
-            time.sleep(0.1)
+        wait_listening(port, proc)
+        assert httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json() == {"ok": True}
         response = httpx2.post(f"http://127.0.0.1:{port}{BASE}/refresh", headers=auth_headers("sandbox-member"))
         assert response.status_code == 200
     finally:

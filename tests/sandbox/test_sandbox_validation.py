@@ -122,7 +122,7 @@ def test_undecodable_body_is_400(api: Api) -> None:
 
 
 def test_download_path_must_be_a_uuid(api: Api) -> None:
-    with httpx2.Client(base_url=api.url) as client:
+    with api.bare() as client:
         errors = _detail(client.get("/uploads/not-a-uuid/download"))
     assert [(e["type"], e["loc"], e["input"]) for e in errors] == [
         ("uuid_parsing", ["path", "upload_id"], "not-a-uuid")
@@ -130,10 +130,10 @@ def test_download_path_must_be_a_uuid(api: Api) -> None:
 
 
 def test_validation_errors_need_auth_first(api: Api) -> None:
-    with httpx2.Client(base_url=api.url) as client:
+    with api.bare() as client:
         response = client.post(f"{BASE}/get", json={"model_id": 1}, headers={"Authorization": "Bearer sandbox-member"})
     assert response.status_code == 401
-    with httpx2.Client(base_url=api.url, headers=auth_headers("sandbox-member")) as client:
+    with api.bare(**auth_headers("sandbox-member")) as client:
         assert client.post(f"{BASE}/get", json={"model_id": 1}).status_code == 422
 
 

@@ -1,0 +1,1 @@
+"""Developer scripts (not part of the package: neither the wheel nor the sdist ships them)."""

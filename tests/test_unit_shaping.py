@@ -1,0 +1,230 @@
+"""``shaping.shape_schema`` on small hand-written schemas: each rule it promises, one at a time.
+
+(The real tool schemas are checked against the same rules in ``test_tool_surface.py``.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
+from glow_models_mcp.shaping import shape_schema
+
+
+def test_refs_are_inlined_and_defs_dropped() -> None:
+    schema = {
+        "$defs": {"Item": {"type": "object", "properties": {"id": {"type": "string", "title": "Id"}}}},
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": {"$ref": "#/$defs/Item"}}},
+    }
+    shaped = shape_schema(schema, for_input=False)
+    assert shaped == {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}}}}
+        },
+    }
+
+
+def test_ref_siblings_win_and_the_model_docstring_is_dropped() -> None:
+    schema = {
+        "$defs": {"Sub": {"type": "object", "description": "Mirrors Sub (for developers).", "properties": {}}},
+        "type": "object",
+        "properties": {"sub": {"$ref": "#/$defs/Sub", "description": "What the agent should know."}},
+    }
+    sub = shape_schema(schema, for_input=False)["properties"]["sub"]
+    assert sub["description"] == "What the agent should know."
+    assert "$ref" not in sub
+
+
+def test_nested_refs_are_inlined_at_every_depth() -> None:
+    schema = {
+        "$defs": {
+            "Leaf": {"type": "string", "format": "uuid"},
+            "Mid": {"type": "object", "properties": {"leaf": {"$ref": "#/$defs/Leaf"}}},
+        },
+        "type": "object",
+        "properties": {"mid": {"$ref": "#/$defs/Mid"}},
+    }
+    shaped = shape_schema(schema, for_input=True)
+    assert shaped["properties"]["mid"] == {
+        "type": "object",
+        "properties": {"leaf": {"type": "string", "format": "uuid"}},
+        "additionalProperties": False,
+    }
+
+
+def test_a_ref_used_twice_is_not_mistaken_for_recursion() -> None:
+    schema = {
+        "$defs": {"Id": {"type": "string"}},
+        "type": "object",
+        "properties": {"a": {"$ref": "#/$defs/Id"}, "b": {"$ref": "#/$defs/Id"}},
+    }
+    assert shape_schema(schema, for_input=False)["properties"] == {"a": {"type": "string"}, "b": {"type": "string"}}
+
+
+def test_recursive_ref_is_an_error() -> None:
+    schema = {
+        "$defs": {"Node": {"type": "object", "properties": {"child": {"$ref": "#/$defs/Node"}}}},
+        "type": "object",
+        "properties": {"root": {"$ref": "#/$defs/Node"}},
+    }
+    with pytest.raises(ValueError, match=r"recursive \$ref '#/\$defs/Node'"):
+        shape_schema(schema, for_input=False)
+
+
+@pytest.mark.parametrize("ref", ["#/$defs/Missing", "#/definitions/Item", "https://example.org/item.json"])
+def test_unresolvable_ref_is_an_error(ref: str) -> None:
+    schema = {"$defs": {"Item": {"type": "string"}}, "type": "object", "properties": {"x": {"$ref": ref}}}
+    with pytest.raises(ValueError, match="unresolvable"):
+        shape_schema(schema, for_input=False)
+
+
+def test_nullable_anyof_collapses_to_the_plain_type() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"anyOf": [{"type": "string", "maxLength": 5}, {"type": "null"}], "default": None, "title": "N"},
+            "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": "kept"},
+        },
+    }
+    props = shape_schema(schema, for_input=True)["properties"]
+    assert props["name"] == {"type": "string", "maxLength": 5}
+    assert props["note"] == {"type": "string", "description": "kept"}
+
+
+def test_nullable_anyof_of_a_ref_is_inlined_and_collapsed() -> None:
+    schema = {
+        "$defs": {"Obj": {"type": "object", "properties": {"v": {"type": "integer"}}}},
+        "type": "object",
+        "properties": {"o": {"anyOf": [{"$ref": "#/$defs/Obj"}, {"type": "null"}], "default": None}},
+    }
+    assert shape_schema(schema, for_input=True)["properties"]["o"] == {
+        "type": "object",
+        "properties": {"v": {"type": "integer"}},
+        "additionalProperties": False,
+    }
+
+
+def test_anyof_with_several_non_null_branches_keeps_them_without_null() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"v": {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}], "default": None}},
+    }
+    assert shape_schema(schema, for_input=False)["properties"]["v"] == {
+        "anyOf": [{"type": "string"}, {"type": "integer"}]
+    }
+
+
+def test_anyof_without_null_is_untouched() -> None:
+    branches = [{"type": "string"}, {"type": "integer"}]
+    schema = {"type": "object", "properties": {"v": {"anyOf": branches, "default": 3}}}
+    assert shape_schema(schema, for_input=False)["properties"]["v"] == {"anyOf": branches, "default": 3}
+
+
+def test_additional_properties_false_on_input_objects_only() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"inner": {"type": "object", "properties": {"a": {"type": "string"}}}},
+    }
+    shaped_in = shape_schema(schema, for_input=True)
+    shaped_out = shape_schema(schema, for_input=False)
+    assert shaped_in["additionalProperties"] is False
+    assert shaped_in["properties"]["inner"]["additionalProperties"] is False
+    assert "additionalProperties" not in shaped_out
+    assert "additionalProperties" not in shaped_out["properties"]["inner"]
+
+
+def test_additional_properties_true_is_dropped_and_a_map_schema_kept() -> None:
+    schema = {
+        "type": "object",
+        "additionalProperties": True,
+        "properties": {"labels": {"type": "object", "additionalProperties": {"type": "string", "title": "V"}}},
+    }
+    shaped = shape_schema(schema, for_input=False)
+    assert "additionalProperties" not in shaped
+    assert shaped["properties"]["labels"] == {"type": "object", "additionalProperties": {"type": "string"}}
+
+
+def test_titles_schema_and_top_description_are_dropped_but_a_property_called_title_stays() -> None:
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Request",
+        "description": "Mirrors Request (for developers).",
+        "type": "object",
+        "properties": {"title": {"type": "string", "title": "Title", "description": "the page title"}},
+    }
+    shaped = shape_schema(schema, for_input=True)
+    assert shaped == {
+        "type": "object",
+        "properties": {"title": {"type": "string", "description": "the page title"}},
+        "additionalProperties": False,
+    }
+
+
+def test_null_defaults_are_dropped_and_other_defaults_kept() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "integer", "default": None}, "b": {"type": "integer", "default": 12}},
+    }
+    assert shape_schema(schema, for_input=False)["properties"] == {
+        "a": {"type": "integer"},
+        "b": {"type": "integer", "default": 12},
+    }
+
+
+@pytest.mark.parametrize("for_input", [True, False])
+def test_an_empty_schema_becomes_an_object_with_no_properties(for_input: bool) -> None:
+    shaped = shape_schema({}, for_input=for_input)
+    expected: dict[str, Any] = {"type": "object", "properties": {}}
+    if for_input:
+        expected["additionalProperties"] = False
+    assert shaped == expected
+
+
+def test_the_input_schema_is_not_modified() -> None:
+    schema = {
+        "$defs": {"Id": {"type": "string", "title": "Id"}},
+        "type": "object",
+        "properties": {"a": {"anyOf": [{"$ref": "#/$defs/Id"}, {"type": "null"}], "default": None}},
+    }
+    before = repr(schema)
+    shape_schema(schema, for_input=True)
+    assert repr(schema) == before
+
+
+class _Inner(BaseModel):
+    """Developer docstring of the inner model."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: int = Field(ge=0, description="a count")
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    inner: _Inner | None = None
+    items: list[_Inner] = []
+    name: str | None = Field(default=None, max_length=10)
+
+
+def test_a_pydantic_model_shapes_to_a_flat_closed_schema() -> None:
+    shaped = shape_schema(_Request.model_json_schema(), for_input=True)
+    inner = {
+        "type": "object",
+        "properties": {"value": {"type": "integer", "minimum": 0, "description": "a count"}},
+        "required": ["value"],
+        "additionalProperties": False,
+    }
+    assert shaped == {
+        "type": "object",
+        "properties": {
+            "inner": inner,
+            "items": {"type": "array", "items": inner, "default": []},
+            "name": {"type": "string", "maxLength": 10},
+        },
+        "additionalProperties": False,
+    }
+    # The shaped schema still describes what the model accepts.
+    _Request.model_validate({"inner": {"value": 1}, "items": [], "name": "x"})
