@@ -15,8 +15,10 @@ starts from what the user said, so each one is measured on its own.
 * **the peer** (``bench/peer_server.py``, fastmcp's ``FromOpenAPI`` of the same contract) takes the
   contract's raw arguments: ids only, full answers. Its plans learn ids where the contract offers
   them most cheaply: provider and department ids from the facets of a search, model ids from
-  search rows, option ids from the model's own full answer or from ``get_model`` without
-  ``model_id`` (the only source of the other option ids).
+  search rows, option ids from a model's full answer (its selections plus 20 other options per
+  section) or from ``get_model`` without ``model_id`` (which lists only each section's first 20
+  options: temperature 0.7 and most prices are not among them). Where the CSV export has the column
+  asked about, it reads the export instead of every model's full answer.
 
 Both systems run against their own fresh, seeded reference API (in this process, on a loopback
 port) and see the same catalog. The tasks run in order in one MCP session per system over stdio
@@ -40,6 +42,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import io
 import json
 import statistics
 import sys
@@ -144,6 +148,13 @@ class Agent:
     async def call(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """Call ``tool``; return its structured content (or the JSON of its text). A tool error raises
         :class:`TaskFailed` naming the call and the error's first lines."""
+        return structured(await self._call(tool, arguments))
+
+    async def call_text(self, tool: str, arguments: dict[str, Any]) -> str:
+        """Call ``tool``; return the text of its result (e.g. a CSV). Errors as :meth:`call`."""
+        return result_text(await self._call(tool, arguments))
+
+    async def _call(self, tool: str, arguments: dict[str, Any]) -> Any:
         try:
             result = await self.client.call_tool(tool, arguments, read_timeout_seconds=120)
         except Exception as exc:
@@ -153,7 +164,7 @@ class Agent:
         if result.is_error:
             first = " ".join(result_text(result).split())[:300]
             raise TaskFailed(f"{tool}: tool error: {first}")
-        return structured(result)
+        return result
 
 
 def structured(result: Any) -> dict[str, Any]:
@@ -276,6 +287,8 @@ class Caller(Protocol):
 
     async def call(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
 
+    async def call_text(self, tool: str, arguments: dict[str, Any]) -> str: ...
+
 
 Plan = Callable[[Caller], Awaitable[Any]]
 
@@ -382,12 +395,14 @@ async def ours_count(agent: Caller) -> Any:
 
 
 async def peer_count(agent: Caller) -> Any:
-    rows, _ = await peer_search_all(agent)
-    lacking = 0
-    for row in rows:
-        model = await agent.call("get_model", {"model_id": row["model_id"]})
-        lacking += not contract_selected(model, COUNT_SECTION)
-    return lacking
+    # Search rows carry no sections, and a full get_model per model costs ~1 MB; the CSV export has a
+    # reasoning_levels column: export, then read the CSV through the peer's download tool.
+    export = await agent.call("export_models", {})
+    text = await agent.call_text("download_upload_uploads", {"upload_id": export["upload_id"]})
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if len(rows) != export.get("row_count"):
+        raise TaskFailed(f"the CSV has {len(rows)} rows, the export said {export.get('row_count')}")
+    return sum(1 for row in rows if row["active"] == "Yes" and not row[COUNT_SECTION])
 
 
 # 6. draft a change and review it ------------------------------------------------------------------
@@ -536,6 +551,7 @@ UPSTREAM_OPS = {
     "duplicate_model": "duplicate",
     "delete_models": "delete",
     "patch_model_draft": "draft",
+    "export_models": "export",
 }
 
 
@@ -585,6 +601,15 @@ class Upstream:
             raise TaskFailed(f"{op}: HTTP {response.status_code}: {response.text[:300]}")
         data: dict[str, Any] = response.json()
         return data
+
+    async def call_text(self, tool: str, arguments: dict[str, Any]) -> str:
+        """The peer's CSV download tool, straight on the reference API (uncounted)."""
+        if tool != "download_upload_uploads":
+            raise TaskFailed(f"{tool}: no direct equivalent")
+        response = await self.http.get(f"/uploads/{arguments['upload_id']}/download")
+        if response.status_code != 200:
+            raise TaskFailed(f"download: HTTP {response.status_code}")
+        return response.text
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -692,10 +717,11 @@ def figures(runs: dict[str, SystemRun]) -> dict[str, Any]:
     """The section's figures as plain data (for ``--json`` and for the targets)."""
     ours, peer = runs["ours"], runs["peer"]
     tasks = []
-    for o, p in zip(ours.tasks, peer.tasks, strict=True):
+    for task, o, p in zip(TASKS, ours.tasks, peer.tasks, strict=True):
         tasks.append(
             {
                 "task": o.key,
+                "ask": task.ask,
                 "ours": o.figures(),
                 "peer": p.figures(),
                 "ratio_text": (o.text_bytes / p.text_bytes) if o.possible and p.possible and p.text_bytes else None,

@@ -77,16 +77,16 @@ def _check_agent_tasks(section: str, figures: dict[str, Any]) -> None:
     """The agent-tasks section: one row per task with both systems' calls and bytes, the size table and
     the targets. No byte figure or ratio is asserted (those are measurements); what is asserted is that
     every plan ran: each task was possible for both systems, and their answers and outcomes agree."""
-    from bench.tasks import TASKS
-
+    tasks = figures["tasks"]
+    assert len(tasks) >= 6, "the issue asks for at least six agent tasks"
     assert section, "no agent-tasks section in the output"
     header = (
         "| Agent task | ours: calls | ours: text bytes | ours: result bytes | peer: calls | peer: text bytes "
         "| peer: result bytes | ours/peer, text bytes |"
     )
     assert header in section
-    for i, task in enumerate(TASKS, 1):
-        assert f"| {i}. {task.ask} |" in section, task.key
+    for i, task in enumerate(tasks, 1):
+        assert f"| {i}. {task['ask']} |" in section, task["task"]
     assert "| All tasks |" in section
     for row in (
         "| `get_model` of a seeded model, max of",
@@ -97,11 +97,10 @@ def _check_agent_tasks(section: str, figures: dict[str, Any]) -> None:
     ):
         assert row in section, row
 
-    assert [t["task"] for t in figures["tasks"]] == [task.key for task in TASKS]
-    for t in figures["tasks"]:
+    for t in tasks:
         for system in ("ours", "peer"):
             assert t[system]["possible"], (t["task"], system, t[system]["error"])
             assert t[system]["calls"] >= 1 and t[system]["text_bytes"] > 0
         assert t["agree"], (t["task"], t["ours"]["answer"], t["peer"]["answer"])
     assert figures["catalog_restored"] == {"ours": True, "peer": True}
-    assert f"agree between ours and the peer on {len(TASKS)} of {len(TASKS)} tasks" in section
+    assert f"agree between ours and the peer on {len(tasks)} of {len(tasks)} tasks" in section
