@@ -806,6 +806,8 @@ def report(data: dict[str, Any]) -> tuple[str, list[tuple[str, str, str, bool | 
 
     ratios = [(t["ratio_text"], t["task"]) for t in data["tasks"] if t["ratio_text"] is not None]
     worst = max(ratios) if ratios else None
+    over = sorted((r for r in ratios if r[0] > TASK_RATIO_LIMIT), reverse=True)
+    within = len(ratios) - len(over)
     possible_ours = sum(1 for t in data["tasks"] if t["ours"]["possible"])
     compact = data["sizes"]["ours"].get("get_model.compact")
     options = data["sizes"]["ours"].get("options.compact")
@@ -817,9 +819,13 @@ def report(data: dict[str, Any]) -> tuple[str, list[tuple[str, str, str, bool | 
             possible_ours == len(TASKS),
         ),
         (
-            f"Agent task text bytes, ours/peer (worst task: {worst[1] if worst else '–'})",
+            "Agent task text bytes, ours/peer, every task",
             f"≤ {TASK_RATIO_LIMIT:g}× each",
-            "–" if worst is None else f"{worst[0]:.3f}×",
+            "–"
+            if worst is None
+            else f"{within} of {len(TASKS)} within; over: {', '.join(f'{k} {r:.3f}×' for r, k in over)}"
+            if over
+            else f"{within} of {len(TASKS)} within; worst {worst[1]} {worst[0]:.3f}×",
             None if worst is None or possible_ours < len(TASKS) else worst[0] <= TASK_RATIO_LIMIT,
         ),
         (
