@@ -69,6 +69,7 @@ class Config:
     upstream: str | None = None
     verbose: bool = True
     keep_logs: bool = False
+    tasks: bool = True  # the agent-tasks section (bench/tasks.py)
     command: str = "uv run --group bench python -m bench"
     logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="glow-bench-")))
 
@@ -100,6 +101,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--upstream", help="use this already-running reference API instead of starting one")
     parser.add_argument("--json", type=Path, help="also write the raw figures as JSON to this path")
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs after a successful run")
+    parser.add_argument("--no-tasks", action="store_true", help="leave out the agent-tasks section (bench/tasks.py)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
 
@@ -131,6 +133,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     cfg.upstream = args.upstream
     cfg.verbose = not args.quiet
     cfg.keep_logs = args.keep_logs
+    cfg.tasks = not args.no_tasks
     cfg.command = "uv run --group bench python -m bench"
     raw = sys.argv[1:] if argv is None else argv
     if raw:
@@ -660,6 +663,11 @@ async def run(cfg: Config) -> Results:
             await server.stop()
         if api is not None:
             await api.stop()
+    if cfg.tasks:
+        from . import tasks
+
+        cfg.log("agent tasks: ours and the peer, each against its own fresh reference API (in this process)")
+        res.info["agent_tasks"] = tasks.figures(await tasks.run_all(cfg.log, cfg.logs))
     res.info["duration_s"] = time.perf_counter() - started
     res.info["load_end"] = _loadavg()
     return res
@@ -900,6 +908,10 @@ def report(cfg: Config, res: Results) -> tuple[str, list[Target]]:
         "",
         *(f"- {n}" for n in notes),
     ]
+    if "agent_tasks" in res.info:
+        from . import tasks
+
+        lines += ["", tasks.report(res.info["agent_tasks"])[0]]
     return "\n".join(lines), targets
 
 

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import REPO, TOOL_NAMES
@@ -32,7 +33,8 @@ def test_quick_benchmark_prints_the_table(tmp_path: Path) -> None:
     out, err = proc.stdout.decode(), proc.stderr.decode()
     assert proc.returncode == 0, err[-3000:]
 
-    assert "| Figure | ours | floor | peer | ours/floor | ours/peer |" in out
+    main, _, agent = out.partition("### Agent tasks")
+    assert "| Figure | ours | floor | peer | ours/floor | ours/peer |" in main
     for row in (
         "Cold start: spawn → first `tools/list` answer, stdio",
         "`tools/list` answer, bytes (stdio JSON-RPC message)",
@@ -46,10 +48,10 @@ def test_quick_benchmark_prints_the_table(tmp_path: Path) -> None:
         "RSS after start (MiB)",
         "RSS after 30 calls (MiB)",
     ):
-        assert row in out, row
-    assert "| Target | limit | measured | |" in out
-    assert out.count("**met**") + out.count("**not met**") == 5
-    assert "Machine:" in out and "Command: `uv run --group bench python -m bench --quick" in out
+        assert row in main, row
+    assert "| Target | limit | measured | |" in main
+    assert main.count("**met**") + main.count("**not met**") == 5
+    assert "Machine:" in main and "Command: `uv run --group bench python -m bench --quick" in main
 
     data = json.loads(figures.read_text())
     for metric in (
@@ -63,6 +65,41 @@ def test_quick_benchmark_prints_the_table(tmp_path: Path) -> None:
             assert data["figures"][metric][system]["runs"], (metric, system)
     assert data["info"]["tools_list.ours"]["tools"] == len(TOOL_NAMES)
 
+    _check_agent_tasks(agent, data["info"]["agent_tasks"])
+
     # A smoke run never overwrites the recorded full run.
     after = (REPO / "BENCHMARKS.md").read_bytes() if (REPO / "BENCHMARKS.md").exists() else None
     assert after == md_before
+
+
+def _check_agent_tasks(section: str, figures: dict[str, Any]) -> None:
+    """The agent-tasks section: one row per task with both systems' calls and bytes, the size table and
+    the targets. No byte figure or ratio is asserted (those are measurements); what is asserted is that
+    every plan ran: each task was possible for both systems, and their answers and outcomes agree."""
+    tasks = figures["tasks"]
+    assert len(tasks) >= 6, "the issue asks for at least six agent tasks"
+    assert section, "no agent-tasks section in the output"
+    header = (
+        "| Agent task | ours: calls | ours: text bytes | ours: result bytes | peer: calls | peer: text bytes "
+        "| peer: result bytes | ours/peer, text bytes |"
+    )
+    assert header in section
+    for i, task in enumerate(tasks, 1):
+        assert f"| {i}. {task['ask']} |" in section, task["task"]
+    assert "| All tasks |" in section
+    for row in (
+        "| `get_model` of a seeded model, max of",
+        "| `get_model` of a seeded model, median of",
+        "| Option listing (`get_model` without `model_id`) |",
+        "| Agent-task target | limit | measured | |",
+        "| Agent tasks possible with ours |",
+    ):
+        assert row in section, row
+
+    for t in tasks:
+        for system in ("ours", "peer"):
+            assert t[system]["possible"], (t["task"], system, t[system]["error"])
+            assert t[system]["calls"] >= 1 and t[system]["text_bytes"] > 0
+        assert t["agree"], (t["task"], t["ours"]["answer"], t["peer"]["answer"])
+    assert figures["catalog_restored"] == {"ours": True, "peer": True}
+    assert f"agree between ours and the peer on {len(tasks)} of {len(tasks)} tasks" in section

@@ -195,3 +195,39 @@ def test_cli_exit_code_and_no_secret_on_any_stream(sandbox: Any, good: bool) -> 
     assert proc.returncode == (0 if good else 1), proc.stdout + proc.stderr
     assert ("PASS  credentials" if good else "FAIL  credentials") in proc.stdout
     _assert_no_secret(proc.stdout + proc.stderr, _api_key(), token)
+
+
+def test_redirecting_instance_names_the_target_without_its_query(make_settings: Callable[..., Any]) -> None:
+    # An instance that redirects everything (a web front, http -> https): the probe reports the target,
+    # without the query (which may hold anything), and the credentials check explains the redirect.
+    import http.server
+    import threading
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def _redirect(self) -> None:
+            self.send_response(301)
+            self.send_header("Location", "/elsewhere/?session=abc123")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = _redirect
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        code, output = _doctor(make_settings(url))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 1, output
+    reach = _line(output, "reach instance")
+    assert reach.startswith("PASS") and f"answered HTTP 301 (a redirect to {url}/elsewhere/)" in reach, output
+    assert "abc123" not in output
+    credentials = _line(output, "credentials")
+    assert credentials.startswith("FAIL") and "HTTP 301" in credentials, output
+    assert f"its root redirects to {url}/elsewhere/" in credentials and "does not follow redirects" in credentials

@@ -7,7 +7,8 @@ failure followed by the fix. Checks, in order:
 2. ``GLOW_API_KEY`` and ``GLOW_TOKEN`` are set (shown only as ``set (N chars)``; a JWT's expiry
    is checked without printing the token);
 3. the MCP-side options (tool selection, HTTP exposure) are ones the server will start with;
-4. the instance answers HTTP at all (any status counts: this is about the network);
+4. the instance answers HTTP at all (any status counts: this is about the network): a ``GET`` of
+   its root without credentials, :meth:`~glow_models_mcp.upstream.GlowClient.probe`;
 5. the credentials work: a read-only ``search_models`` call with ``page_size`` 1 through
    :class:`~glow_models_mcp.upstream.GlowClient`, exactly as the tools call it.
 
@@ -36,8 +37,6 @@ from .settings import LOOPBACK_HOSTS, REDACTED, Settings, redact_url
 EXIT_OK, EXIT_FAIL = 0, 1
 
 PASS, FAIL, WARN, SKIP = "PASS", "FAIL", "WARN", "SKIP"
-
-_SEARCH_PATH = "/api/v5/artifacts/models/search"
 
 
 @dataclass
@@ -164,7 +163,7 @@ def _check_url(url: str | None, *, sandbox: bool) -> Check:
         _ = parts.port  # raises on a malformed port
     except ValueError as exc:
         return Check(label, FAIL, f"not a valid URL ({exc})", "set it to e.g. https://glow.example.org")
-    shown = _display_url(url)
+    shown = redact_url(url)  # the URL parsed above, so this cannot fail
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return Check(
             label,
@@ -312,28 +311,26 @@ def _check_server_options(settings: Settings) -> Check:
 
 
 def _check_reach(settings: Settings) -> tuple[Check, _Probe]:
-    """Can we get any HTTP answer from the instance? No credentials are sent here."""
+    """Can we get any HTTP answer from the instance? No credentials are sent here (``GlowClient.probe``)."""
+    import anyio
     import httpx2
 
+    from .upstream import GlowClient, Probe
+
     label = "reach instance"
-    url = settings.instance_url or ""
-    shown = _display_url(url)
-    timeout = httpx2.Timeout(
-        connect=settings.connect_timeout,
-        read=settings.read_timeout,
-        write=settings.read_timeout,
-        pool=settings.connect_timeout,
-    )
+    shown = settings.display_url
     started = time.perf_counter()
     fix = (
         "check that GLOW_INSTANCE_URL is right, that the Glow API server is running, and that this machine "
         "can reach it (VPN, firewall, proxy settings)"
     )
+
+    async def probe() -> Probe:
+        async with GlowClient(settings) as client:
+            return await client.probe()
+
     try:
-        with httpx2.Client(
-            timeout=timeout, follow_redirects=False, headers={"User-Agent": f"glow-models-mcp/{__version__} doctor"}
-        ) as client:
-            response = client.get(url.rstrip("/") + "/")
+        answer = anyio.run(probe)
     except httpx2.ConnectTimeout:
         return Check(
             label, FAIL, f"{shown}: no connection within {settings.connect_timeout:g} s (GLOW_CONNECT_TIMEOUT)", fix
@@ -368,13 +365,9 @@ def _check_reach(settings: Settings) -> tuple[Check, _Probe]:
     except httpx2.HTTPError as exc:
         return Check(label, FAIL, f"{shown}: {type(exc).__name__} ({_short(exc)})", fix), _Probe()
     elapsed = (time.perf_counter() - started) * 1000
-    status = response.status_code
-    probe = _Probe(reachable=True)
-    redirect = ""
-    if 300 <= status < 400 and response.headers.get("location"):
-        probe.location = _display_url(str(response.url.join(response.headers["location"])))
-        redirect = f" (a redirect to {probe.location})"
-    return Check(label, PASS, f"{shown} answered HTTP {status}{redirect} in {elapsed:.0f} ms"), probe
+    redirect = f" (a redirect to {answer.location})" if answer.location else ""
+    check = Check(label, PASS, f"{shown} answered HTTP {answer.status}{redirect} in {elapsed:.0f} ms")
+    return check, _Probe(reachable=True, location=answer.location)
 
 
 def _check_credentials(settings: Settings, probe: _Probe) -> Check:
@@ -408,7 +401,7 @@ def _check_credentials(settings: Settings, probe: _Probe) -> Check:
             fix = "the credentials are valid but may not read models: ask a Glow admin for a role with access to models"
         elif exc.status in (404, 405):
             fix = (
-                f"no Models API at {_display_url(settings.instance_url or '')}{_SEARCH_PATH}: set GLOW_INSTANCE_URL to "
+                f"no Models API at {settings.display_url}{SEARCH.path}: set GLOW_INSTANCE_URL to "
                 "the Glow API server's root (not the web app's URL; without /api/v5)"
             )
         elif 300 <= exc.status < 400:
@@ -483,13 +476,6 @@ def _start_sandbox(settings: Settings) -> tuple[Settings, Any, str]:
         "instead of GLOW_INSTANCE_URL; GLOW_API_KEY and GLOW_TOKEN are not used."
     )
     return settings, server, note
-
-
-def _display_url(url: str) -> str:
-    try:
-        return redact_url(url)
-    except ValueError:
-        return "(unparseable URL)"
 
 
 def _short(value: object, limit: int = 160) -> str:

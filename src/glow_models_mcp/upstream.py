@@ -61,7 +61,7 @@ from .exceptions import (
     UpstreamResponseError,
     UpstreamUnavailable,
 )
-from .settings import REDACTED, Settings
+from .settings import REDACTED, Settings, redact_url
 
 logger = logging.getLogger("glow_models_mcp.upstream")
 
@@ -191,6 +191,18 @@ class _Retryable(Exception):
         self.sent = sent
 
 
+#: The request headers that carry credentials (left off the reachability probe).
+_CREDENTIAL_HEADERS = ("X-Api-Key", "Authorization")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What :meth:`GlowClient.probe` learned: the HTTP status, and a redirect's target if any."""
+
+    status: int
+    location: str | None = None
+
+
 class GlowClient:
     """Async client of the 11 Models operations and the CSV download route.
 
@@ -313,6 +325,39 @@ class GlowClient:
             for form in (secret.replace('"', '""'), secret):  # the CSV-quoted form first: it is the longer
                 text = text.replace(form, REDACTED)
         return text
+
+    # -- reachability probe (doctor) ----------------------------------------------------------
+
+    async def probe(self) -> Probe:
+        """``GET`` the instance root once: no credentials, no redirect followed, no retry.
+
+        What ``glow-models-mcp doctor`` asks first ("does anything answer HTTP there?"), sent with
+        this client's connection settings and timeouts, but without ``X-Api-Key`` and
+        ``Authorization``: the root is not an API route and needs no credentials.
+
+        Returns:
+            :class:`Probe`: the HTTP status (any status counts) and, for a redirect, its target
+            (absolute, user-info/query removed).
+
+        Raises:
+            ConfigurationError: without an instance URL.
+            httpx2.HTTPError: as raised by httpx2 (``ConnectTimeout``, ``ReadTimeout``,
+                ``ConnectError``...), so that the caller can tell the network failures apart.
+        """
+        if not self.base_url:
+            raise ConfigurationError("GLOW_INSTANCE_URL is not set")
+        request = self._http.build_request("GET", "/")
+        for name in _CREDENTIAL_HEADERS:
+            request.headers.pop(name, None)
+        response = await self._http.send(request, stream=True, follow_redirects=False)
+        await response.aclose()  # only the status line and headers matter
+        location = response.headers.get("location") if response.is_redirect else None
+        if location:
+            try:
+                location = redact_url(str(response.url.join(location)))
+            except (ValueError, httpx2.InvalidURL):
+                location = "(unparseable URL)"
+        return Probe(response.status_code, location or None)
 
     # -- transport ----------------------------------------------------------------------------
 

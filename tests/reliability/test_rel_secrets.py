@@ -289,3 +289,8 @@ def test_doctor_leaks_nothing(fault: FaultServer) -> None:
         proc = subprocess.run(server_command("doctor"), capture_output=True, timeout=60, env=_process_env(fault))
         _assert_clean("doctor stdout", proc.stdout.decode())
         _assert_clean("doctor stderr", proc.stderr.decode())
+        # The reachability probe (GET /) carries no credentials; the credentials check does.
+        (root,) = [s for s in fault.seen if s.path == "/"]
+        assert root.method == "GET" and "x-api-key" not in root.headers and "authorization" not in root.headers
+        (search,) = fault.of("search")
+        assert search.headers["x-api-key"] == API_KEY and search.headers["authorization"] == f"Bearer {TOKEN}"
