@@ -369,9 +369,10 @@ async def peer_rename(agent: Caller) -> Any:
 
 
 async def ours_copy(agent: Caller) -> Any:
-    copy = await agent.call("duplicate_model", {"model_id": RENAMED})
-    item = {"model_id": copy["model_id"], "name": COPY, "department_ids": ["University"]}
-    check_written(await agent.call("update_models", {"models": [item]}), "update_models")
+    # duplicate_model names the copy and sets its departments in the same call.
+    copy = await agent.call("duplicate_model", {"model_id": RENAMED, "name": COPY, "department_ids": ["University"]})
+    if copy.get("warnings") or copy.get("name") != COPY:
+        raise TaskFailed(f"the copy was not named or placed as asked: {copy}")
     return "copied"
 
 
@@ -542,17 +543,14 @@ class SystemRun:
     catalog_restored: bool | None = None
 
 
-#: tool name -> the upstream operation it mirrors (for :meth:`Upstream.call`).
-UPSTREAM_OPS = {
-    "get_model": "get",
-    "search_models": "search",
-    "create_models": "create",
-    "update_models": "update",
-    "duplicate_model": "duplicate",
-    "delete_models": "delete",
-    "patch_model_draft": "draft",
-    "export_models": "export",
-}
+def _upstream_ops() -> dict[str, str]:
+    """Tool name -> the upstream operation it mirrors (for :meth:`Upstream.call`), from TOOL_SPECS."""
+    from glow_models_mcp.tools import TOOL_SPECS
+
+    return {spec.name: spec.operation.name for spec in TOOL_SPECS}
+
+
+UPSTREAM_OPS = _upstream_ops()
 
 
 class Upstream:

@@ -66,6 +66,29 @@ SUPERADMIN_TOKEN = DEFAULT_TOKEN
 
 #: Tool name -> the upstream operation's short name (``get_model`` -> ``get``).
 TOOL_OPERATION: dict[str, str] = {spec.name: spec.operation.name for spec in TOOL_SPECS}
+
+
+def minimal_arguments(schema: dict[str, Any], placeholder_id: str, name: str = "") -> Any:
+    """The smallest call a tool's advertised input ``schema`` accepts: only required fields, each
+    the simplest value of its type (``placeholder_id`` where an id goes, since a label or name would
+    first be looked up). Derived, so a new tool needs no hand-written entry."""
+    from glow_models_mcp.arguments import is_ref_field
+
+    kind = schema.get("type")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: minimal_arguments(props[k], placeholder_id, k) for k in schema.get("required", [])}
+    if kind == "array":
+        return [minimal_arguments(schema.get("items", {}), placeholder_id, name)]
+    if kind == "string":
+        return placeholder_id if is_ref_field(name) or schema.get("format") == "uuid" else "x"
+    if kind == "integer":
+        return schema.get("minimum", 0)
+    if kind == "boolean":
+        return False
+    return None
+
+
 #: The tools whose operation may change data (everything not read-only).
 WRITE_TOOL_NAMES: tuple[str, ...] = tuple(n for n in TOOL_NAMES if n not in READ_ONLY_TOOL_NAMES)
 

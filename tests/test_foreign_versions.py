@@ -50,7 +50,9 @@ def _check(version: str, summary: dict[str, Any]) -> None:
         assert summary["content_types"] == ["text", "resource_link"] and summary["structured"] is True
         assert {"title", "outputSchema"} <= set(summary["tool_keys"])
     else:
-        assert summary["content_types"] == ["text", "text"] and summary["structured"] is False
+        assert (
+            summary["content_types"] == ["text", "text", "text"] and summary["structured"] is False
+        )  # summary, link as text, data as JSON
         assert not {"title", "outputSchema"} & set(summary["tool_keys"])
         assert ("annotations" in summary["tool_keys"]) == (version == "2025-03-26")
         assert summary["server_info_keys"] == ["name", "version"]

@@ -106,10 +106,10 @@ CASES: dict[str, tuple[tuple[str, dict[str, Any] | None], int, list[str], dict[s
         ["Unknown resource"],
         {"uri": "file:///etc/passwd"},
     ),
-    "docs of a malformed model id": (
+    "docs of an unknown model name": (
         ("resources/read", {"uri": "glow://models/not-a-uuid/docs"}),
         INVALID_PARAMS,
-        ["model_id must be a UUID"],
+        ["no active model is named 'not-a-uuid'"],
         {"uri": "glow://models/not-a-uuid/docs"},
     ),
     "export of a malformed upload id": (

@@ -32,9 +32,8 @@ CAP = 3000  # the sandbox exports 25 models in about 23 KB; one model takes 0.25
 
 
 def _json_tail(result: dict[str, Any]) -> Any:
-    import json
-
-    return json.loads(result["content"][0]["text"].split("\n", 1)[1])
+    """The result's data: its structured content (the session negotiates a version that has it)."""
+    return result["structuredContent"]
 
 
 def _download_size(sandbox: Any, upload_id: str) -> int:

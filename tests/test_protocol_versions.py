@@ -84,22 +84,28 @@ def check_tools(version: str, tools: list[dict[str, Any]]) -> None:
 
 
 def check_export(version: str, result: dict[str, Any]) -> str:
-    """Check the export_models result; return the export's resource URI."""
-    data = json.loads(result["content"][0]["text"].split("\n", 1)[1])  # summary line, then the JSON
-    assert result["isError"] is False and data["row_count"] >= 1
-    uri = f"glow://exports/{data['upload_id']}"
+    """Check the export_models result; return the export's resource URI.
+
+    Its text is a one-line summary. Where structured content is defined it carries the data; where
+    it is not, a text block with the same JSON is added (the text still says everything)."""
+    summary = result["content"][0]["text"]
+    assert result["isError"] is False and summary.startswith("Exported ")
     if version in NEW:
         envelope = {"_meta", "resultType"} if version == MODERN_VERSION else set()  # the 2026-07-28 result envelope
         assert set(result) == {"content", "isError", "structuredContent"} | envelope
-        assert result["structuredContent"] == data
+        data = result["structuredContent"]
+        uri = f"glow://exports/{data['upload_id']}"
         assert [c["type"] for c in result["content"]] == ["text", "resource_link"]
         assert result["content"][1]["uri"] == uri and result["content"][1]["mimeType"] == "text/csv"
     else:
         assert set(result) == {"content", "isError"}
-        assert [c["type"] for c in result["content"]] == ["text", "text"]
-        assert set(result["content"][1]) == {"type", "text"}
+        assert [c["type"] for c in result["content"]] == ["text", "text", "text"]
+        assert all(set(c) == {"type", "text"} for c in result["content"])
+        data = json.loads(result["content"][2]["text"])
+        uri = f"glow://exports/{data['upload_id']}"
         match = LINK.match(result["content"][1]["text"])
         assert match and match.group(1) == uri, result["content"][1]
+    assert data["row_count"] >= 1 and uri in summary
     return uri
 
 
@@ -144,10 +150,13 @@ def test_the_text_says_everything_where_structured_content_is_left_out(
 ) -> None:
     structured = stdio_runs["2025-11-25"][3]["result"]["structuredContent"]
     assert structured["models"]
+    compact = stdio_runs["2025-11-25"][3]["result"]["content"]
+    assert len(compact) == 1 and not compact[0]["text"].split("\n", 1)[1].startswith("{")  # label = id lines
     for version in ("2024-11-05", "2025-03-26"):
         result = stdio_runs[version][3]["result"]
-        assert "structuredContent" not in result and len(result["content"]) == 1
-        assert json.loads(result["content"][0]["text"].split("\n", 1)[1]) == structured
+        assert "structuredContent" not in result and len(result["content"]) == 2
+        assert result["content"][0] == compact[0]  # the same compact text, then its data as JSON
+        assert json.loads(result["content"][1]["text"]) == structured
 
 
 # ------------------------------------------------------------------------------------------------

@@ -551,7 +551,7 @@ async def test_streamable_http_session_behind_nginx_under_a_path_prefix(sandbox:
                     async with Client(f"{url}/glow/mcp", mode=mode) as client:
                         assert len((await client.list_tools()).tools) == len(TOOL_SPECS), (style, mode)
                         result = await client.call_tool("get_model", {})
-                        assert not result.is_error and result.structured_content["providers"]["resources"]
+                        assert not result.is_error and result.structured_content["options"]["providers"]["items"]
             assert httpx2.get(f"{url}/glow/mcp", timeout=10).status_code == 405, style
 
 

@@ -15,6 +15,7 @@ import pytest
 from glow_models_mcp import schemas as s
 from glow_models_mcp.errors import (
     ErrorHints,
+    Where,
     next_step,
     render_error,
     render_lookup_error,
@@ -29,9 +30,12 @@ from glow_models_mcp.exceptions import (
     UpstreamUnavailable,
 )
 from glow_models_mcp.tools import TOOL_SPECS
+from glow_models_mcp.tools import WHERE as TOOLS_WHERE
 
 BASE = "https://glow.example.org"
+WHERE = Where(models="find_things", model="read_thing", options="list_options")
 HINTS = ErrorHints(
+    WHERE,
     forbidden="ask for the admin role.",
     not_found="look the id up with search_models.",
     server_error="simplify the search.",
@@ -77,9 +81,9 @@ def test_retry_after_is_named_in_the_next_step() -> None:
 
 
 def test_default_hints_give_the_generic_steps() -> None:
-    plain = ErrorHints()
+    plain = ErrorHints(WHERE)
     assert "ask a Glow admin" in next_step(_http(403), plain)
-    assert "search_models" in next_step(_http(404), plain)
+    assert "find the model's current id with find_things" in next_step(_http(404), plain)
     assert "retry once" in next_step(_http(500, "division by zero"), plain)
     assert "retry once" in next_step(_http(500, "Database error: foreign key"), plain)
 
@@ -111,7 +115,7 @@ def test_a_timeout_after_sending_a_change_says_it_may_have_been_applied() -> Non
     text = render_error("create_models", error, BASE, HINTS)
     assert "read timeout after 20 s" in text and "MAY HAVE BEEN APPLIED" in text and "not retried" in text
     # A read, or a change that never left (the connection failed): nothing may have happened.
-    assert "MAY HAVE BEEN APPLIED" not in render_error("search_models", error, BASE, ErrorHints())
+    assert "MAY HAVE BEEN APPLIED" not in render_error("search_models", error, BASE, ErrorHints(WHERE))
     refused = UpstreamUnavailable("create", BASE, "connection failed", may_have_reached=False)
     text = render_error("create_models", refused, BASE, HINTS)
     assert "MAY HAVE BEEN APPLIED" not in text and f"the Glow API at {BASE} did not answer" in text
@@ -175,8 +179,12 @@ def test_unresolved_labels_list_the_candidates_and_where_to_look() -> None:
     ]
 
 
-def test_every_tool_has_hints_and_read_only_tools_never_claim_a_change() -> None:
+def test_every_tool_has_hints_and_only_writes_whose_repetition_matters_may_have_applied() -> None:
     for spec in TOOL_SPECS:
-        assert isinstance(spec.hints, ErrorHints), spec.name
-        if spec.operation.read_only:
-            assert spec.hints.may_apply is False, spec.name
+        hints = spec.error_hints
+        assert isinstance(hints, ErrorHints) and hints.where == TOOLS_WHERE, spec.name
+        ann = spec.annotations
+        assert hints.may_apply == (not ann.read_only_hint and (ann.destructive_hint or not ann.idempotent_hint))
+    by_name = {spec.name: spec.error_hints.may_apply for spec in TOOL_SPECS}
+    assert by_name["create_models"] and by_name["update_models"] and by_name["delete_models"]
+    assert by_name["export_models"] and not by_name["refresh_models"] and not by_name["get_model"]

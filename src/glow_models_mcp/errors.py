@@ -26,8 +26,25 @@ from .exceptions import (
     detail_text,
 )
 
-#: Where option and model ids come from (said when an id in a request turns out not to exist).
-IDS_COME_FROM = "option labels and ids come from get_model without model_id, model names and ids from search_models"
+
+@dataclass(frozen=True)
+class Where:
+    """Where an agent looks things up, as the tool layer names it (so this module names no tool).
+
+    Attributes:
+        models: how to find models and their ids (e.g. ``"search_models"``).
+        model: how to read one model (e.g. ``"get_model"``).
+        options: where option labels and ids are listed (e.g. ``"get_model without model_id"``).
+    """
+
+    models: str
+    model: str
+    options: str
+
+    @property
+    def ids(self) -> str:
+        """Where option and model ids come from, as one clause."""
+        return f"option labels and ids come from {self.options}, model names and ids from {self.models}"
 
 
 @dataclass(frozen=True)
@@ -35,8 +52,9 @@ class ErrorHints:
     """What a subject's failures mean, beyond the shared rules.
 
     Attributes:
+        where: where the agent looks things up (named in next steps).
         forbidden: the next step after a 403 (who may do this).
-        not_found: the next step after a 404.
+        not_found: the next step after a 404 (``None``: find the model's current id).
         server_error: the next step after a 500 that is not a database error (``None``: the
             generic "retry once, then report").
         database_error: the next step after a 500 ``Database error: ...`` (``None``: generic).
@@ -44,8 +62,9 @@ class ErrorHints:
             may have left the change applied.
     """
 
+    where: Where
     forbidden: str = "this needs a role your token does not have; ask a Glow admin."
-    not_found: str = "find the model's current id with search_models (it may have been deleted)."
+    not_found: str | None = None
     server_error: str | None = None
     database_error: str | None = None
     may_apply: bool = False
@@ -67,14 +86,16 @@ def next_step(error: UpstreamHTTPError, hints: ErrorHints) -> str:
             "final address and restart the MCP server."
         )
     if status == 404:
-        return "Next step: " + hints.not_found
+        return "Next step: " + (
+            hints.not_found or f"find the model's current id with {hints.where.models} (it may have been deleted)."
+        )
     if status == 422:
         return "Next step: fix the fields listed above and call again."
     database = status == 500 and detail.startswith("Database error")
     if database and ("duplicate key" in detail or "already exists" in detail):
         return (
             "Next step: an id you gave for a new record already exists; leave `id` out (the server assigns one) "
-            "or check with search_models whether the model is already there."
+            f"or check with {hints.where.models} whether the model is already there."
         )
     if database and hints.database_error:
         return "Next step: " + hints.database_error
@@ -107,8 +128,8 @@ def render_error(subject: str, error: GlowError | ConfigurationError, base_url: 
         if hints.may_apply and error.may_have_reached:
             return (
                 f"{subject} failed: the Glow API at {base_url} did not answer in time ({error.reason}). The request "
-                "had been sent, so the change MAY HAVE BEEN APPLIED. Next step: check with search_models (or "
-                "get_model) before trying again; it is not retried automatically."
+                f"had been sent, so the change MAY HAVE BEEN APPLIED. Next step: check with {hints.where.models} (or "
+                f"{hints.where.model}) before trying again; it is not retried automatically."
             )
         return (
             f"{subject} failed: the Glow API at {base_url} did not answer ({error.reason}). "

@@ -43,13 +43,6 @@ MAX_SCANNED_MODELS = 500
 #: Most candidates an error lists per reference.
 MAX_CANDIDATES = 20
 
-#: Where an agent finds the full lists (said by every lookup error).
-WHERE_LISTS_COME_FROM = (
-    "Option labels and ids come from get_model without model_id (the Glow API offers at most 20 options per "
-    "section besides the selected ones; labels of options that any model has selected are accepted too); model "
-    "names and ids from search_models (only active models are found by name)."
-)
-
 
 async def gather_limited(calls: Sequence[Callable[[], Awaitable[T]]], limit: int = CONCURRENCY) -> list[T]:
     """Await every call, at most ``limit`` at a time; results in the order of ``calls``.
@@ -225,8 +218,10 @@ def parse_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-async def resolve(refs: Iterable[Ref], client: GlowClient, cache: LookupCache) -> dict[Ref, uuid.UUID]:
+async def resolve(refs: Iterable[Ref], client: GlowClient, cache: LookupCache, where: str) -> dict[Ref, uuid.UUID]:
     """The id of every reference; ids are taken as they are, labels and names looked up.
+
+    ``where`` says where the full lists of labels, names and ids are (ends every error).
 
     Raises:
         LookupFailed: listing every reference that matched no option or model, or several
@@ -285,7 +280,7 @@ async def resolve(refs: Iterable[Ref], client: GlowClient, cache: LookupCache) -
             problems.append(LookupProblem(ref.path, ref.value, reason, candidates))
 
     if problems:
-        raise LookupFailed(problems, WHERE_LISTS_COME_FROM)
+        raise LookupFailed(problems, where)
     return out
 
 

@@ -29,15 +29,19 @@ from .errors import ErrorHints, render_error, render_lookup_error
 from .exceptions import ConfigurationError, GlowError, LookupFailed, ResponseTooLarge, UpstreamHTTPError
 from .lookup import Ref, resolve
 from .results import compact_json, dump_result
+from .tools import LOOKUP_WHERE, WHERE
 from .upstream import DOCS, SEARCH, ZERO_UUID
 from .uris import DOCS_TEMPLATE, DOCS_URI, EXPORT_TEMPLATE, export_uri, model_docs_uri
 
 if TYPE_CHECKING:
     from .state import AppState
 
+#: What a resource's failures mean by default.
+DEFAULT_HINTS = ErrorHints(WHERE)
+
 #: What the export resource's failures mean (a 404: the upload is gone).
 EXPORT_HINTS = ErrorHints(
-    not_found="this upload does not exist (any more); call export_models again and read its new link."
+    WHERE, not_found="this upload does not exist (any more); call export_models again and read its new link."
 )
 
 _HEX = re.compile(r"^[0-9a-fA-F-]+$")
@@ -62,7 +66,7 @@ def resource_error(
     uri: str,
     exc: GlowError | ConfigurationError,
     state: AppState,
-    hints: ErrorHints = ErrorHints(),  # noqa: B008 (frozen, never mutated)
+    hints: ErrorHints = DEFAULT_HINTS,
     narrow: str = "",
 ) -> ResourceError:
     """The error of a failed read of ``uri``: :class:`ResourceNotFoundError` (JSON-RPC -32602, as
@@ -112,7 +116,7 @@ def register_resources(server: MCPServer[Any], state: AppState) -> None:
         uri = model_docs_uri(model_id[:80])
         ref = Ref("model_id", None, model_id)
         try:
-            ident = (await resolve([ref], state.client, state.lookups))[ref]
+            ident = (await resolve([ref], state.client, state.lookups, LOOKUP_WHERE))[ref]
         except LookupFailed as exc:
             raise ResourceNotFoundError(render_lookup_error(uri, exc)) from None
         except (GlowError, ConfigurationError) as exc:

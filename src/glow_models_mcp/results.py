@@ -75,19 +75,20 @@ def build_result(presented: Presented, *, max_tokens: int, narrow: str, subject:
     if presented.warnings:
         structured["warnings"] = list(presented.warnings)
     body = presented.text if presented.text is not None else compact_json(presented.structured)
-    tokens = len(body.encode()) // BYTES_PER_TOKEN
+    head = presented.failure if presented.failure is not None else presented.summary
+    lines = [head, *(f"Warning: {w}" for w in presented.warnings)]
+    tokens = len("\n".join([*lines, body]).encode()) // BYTES_PER_TOKEN
     if tokens > max_tokens:
         if not presented.wrote:
             return error_result(
                 f"{subject}: the result is about {tokens} tokens, over the {max_tokens}-token limit of MCP clients, "
                 f"so it was not returned. {narrow}"
             )
+        # A write happened: its summary and warnings always stay; the rest is in the structured content.
         body = (
-            f"(The write was applied. Its details, about {tokens} tokens, are left out of this text to stay within "
-            "the client's limit; they are in the structured content.)"
+            f"(The write was applied. Its details, about {tokens} tokens in all, are left out of this text to stay "
+            "within the client's limit; they are in the structured content.)"
         )
-    head = presented.failure if presented.failure is not None else presented.summary
-    lines = [head, *(f"Warning: {w}" for w in presented.warnings)]
     if body:
         lines.append(body)
     content: list[Any] = [TextContent(type="text", text="\n".join(lines))]

@@ -145,9 +145,7 @@ class GetModelApiRequest(RequestModel):
     model_id: UUID | None = Field(
         default=None, description="Model to read. Omit to list every section's selectable options and their ids."
     )
-    draft_id: UUID | None = Field(
-        default=None, description="Draft whose selections override the model's (from patch_model_draft)."
-    )
+    draft_id: UUID | None = Field(default=None, description="A saved draft: its selections override the model's.")
 
 
 class _Section(ResponseModel):

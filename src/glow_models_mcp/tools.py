@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import schemas as s
 from . import views
 from .arguments import RefStr, ToolArguments, arguments_model, is_ref_field, sections_field, view_field
-from .errors import IDS_COME_FROM, ErrorHints, render_error, render_lookup_error, render_validation_error
+from .errors import ErrorHints, Where, render_error, render_lookup_error, render_validation_error
 from .exceptions import ConfigurationError, GlowError, LookupFailed
 from .lookup import Ref, gather_limited, models_named, resolve
 from .results import Presented, build_result, dump_result, error_result
@@ -60,6 +60,19 @@ logger = logging.getLogger("glow_models_mcp.tools")
 ReqT = TypeVar("ReqT", bound=BaseModel)
 ResT = TypeVar("ResT", bound=BaseModel)
 ResT2 = TypeVar("ResT2", bound=BaseModel)
+
+#: Where an agent looks things up: named here, once, for the error texts (errors.py names no tool).
+WHERE = Where(models="search_models", model="get_model", options="get_model without model_id")
+
+#: What every lookup error ends with: where the full lists of labels, names and ids are.
+LOOKUP_WHERE = (
+    f"Option labels and ids come from {WHERE.options} (the Glow API offers at most 20 options per section besides "
+    "the selected ones; labels of options that any model has selected are accepted too); model names and ids from "
+    f"{WHERE.models} (only active models are found by name)."
+)
+
+#: Most failed batch items whose errors a tool error's text lists.
+MAX_LISTED_FAILURES = 20
 
 #: A tool's handler: given the call, produce its answer (the default forwards to the operation).
 Handler = Callable[["Call[Any, Any]"], Awaitable[Presented]]
@@ -99,7 +112,7 @@ class ToolSpec(Generic[ReqT, ResT]):
     annotations: ToolAnnotations
     summarize: Callable[[ReqT, ResT], str]
     narrow: str = "Ask for less at once."
-    hints: ErrorHints = field(default_factory=ErrorHints)
+    hints: ErrorHints = field(default_factory=lambda: ErrorHints(WHERE))
     batch: bool = False
     links: Callable[[ResT], list[ResourceLink]] | None = None
     written: Callable[[ReqT, ResT], list[tuple[str | None, UUID]]] | None = None
@@ -112,6 +125,15 @@ class ToolSpec(Generic[ReqT, ResT]):
     def read_only(self) -> bool:
         """Whether the tool only reads (its annotations say so)."""
         return bool(self.annotations.read_only_hint)
+
+    @property
+    def error_hints(self) -> ErrorHints:
+        """``hints``, with ``may_apply`` from the annotations: a write whose repetition is not
+        harmless (destructive, or not idempotent) may have been applied by a request that timed out."""
+        ann = self.annotations
+        return replace(
+            self.hints, may_apply=not self.read_only and bool(ann.destructive_hint or not ann.idempotent_hint)
+        )
 
     @cached_property
     def argument_model(self) -> type[ToolArguments]:
@@ -173,7 +195,7 @@ class Call(Generic[ReqT, ResT]):
         if not found:
             return
         refs = {path: Ref(".".join(map(str, path)), section, value) for path, section, value in found}
-        ids = await resolve(refs.values(), self.state.client, self.state.lookups)
+        ids = await resolve(refs.values(), self.state.client, self.state.lookups, LOOKUP_WHERE)
         for path, ref in refs.items():
             _set(data, path, ids[ref])
 
@@ -182,7 +204,7 @@ class Call(Generic[ReqT, ResT]):
         if value is None:
             return None
         ref = Ref(path, None, value)
-        return (await resolve([ref], self.state.client, self.state.lookups))[ref]
+        return (await resolve([ref], self.state.client, self.state.lookups, LOOKUP_WHERE))[ref]
 
 
 def _refs(data: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str | None, str]]:
@@ -247,10 +269,14 @@ def _batch_failure(tool: str, response: Any) -> str | None:
     if not failed:
         return None
     lines = [f"{tool}: nothing was written, because {len(failed)} item(s) failed:"]
-    for i, r in failed:
+    for i, r in failed[:MAX_LISTED_FAILURES]:
         lines.append(f"- item {i}: {r.message}")
         lines.extend(f"    {e.field}: {e.message}" for e in r.errors or [])
-    lines.append(f"Fix those items and send the whole batch again ({IDS_COME_FROM}).")
+    if len(failed) > MAX_LISTED_FAILURES:
+        lines.append(
+            f"- ... and {len(failed) - MAX_LISTED_FAILURES} more (each item's errors are in the structured content)"
+        )
+    lines.append(f"Fix those items and send the whole batch again ({WHERE.ids}).")
     return "\n".join(lines)
 
 
@@ -402,7 +428,7 @@ async def _duplicate_model(call: Call[s.DuplicateModelApiRequest, s.DuplicateMod
         try:
             failure = _batch_failure("update_models", await call.send(UPDATE, update))
         except GlowError as exc:
-            failure = render_error("update_models", exc, call.state.display_url, ErrorHints())
+            failure = render_error("update_models", exc, call.state.display_url, ErrorHints(WHERE))
         if failure:
             warnings.append(
                 f"the copy {copy_id} was made, but setting its {what} failed; fix it with update_models "
@@ -532,8 +558,8 @@ LABELS = (
 )
 
 _DB_ERROR = (
-    "an id in the request does not exist. List valid ones with get_model called without model_id (each option's "
-    "label or id) and send the request again."
+    f"an id in the request does not exist. List valid ones with {WHERE.options} (each option's label or id) and "
+    "send the request again."
 )
 
 _SECTIONS_ARG = "Only these sections (default: all)."
@@ -558,7 +584,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
         summarize=_get_summary,
         narrow="Ask for fewer sections (sections), or the compact view.",
         hints=ErrorHints(
-            forbidden="you can only read models of your departments; use search_models to see what is visible."
+            WHERE, forbidden="you can only read models of your departments; use search_models to see what is visible."
         ),
         arguments={
             "view": view_field("'full': the whole answer with option lists."),
@@ -581,8 +607,9 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
         summarize=lambda _req, res: f"{_count(res.models)} of {res.total_count} model(s).",
         narrow="Use a smaller page_size, fewer sections, a more specific search, or filter_provider_ids.",
         hints=ErrorHints(
+            WHERE,
             server_error="the server failed on these search arguments; simplify the search text and keep "
-            "page_offset and page_size small non-negative numbers, then retry."
+            "page_offset and page_size small non-negative numbers, then retry.",
         ),
         arguments={
             "sections": sections_field("Add each model's selections in these sections."),
@@ -604,11 +631,11 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
         annotations=_ann(read_only=False, idempotent=False),
         summarize=_batch_summary("Created"),
         hints=ErrorHints(
+            WHERE,
             forbidden="creating models needs an admin role.",
             database_error="an id in the request does not exist. Items are written one by one, so items before the "
             "failing one may already be saved: check with search_models, then resend only the unsaved items with "
             "valid labels or ids (get_model without model_id lists them).",
-            may_apply=True,
         ),
         batch=True,
         written=_created,
@@ -627,11 +654,11 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
         annotations=_ann(read_only=False, destructive=True, idempotent=True),
         summarize=_batch_summary("Updated"),
         hints=ErrorHints(
+            WHERE,
             forbidden="updating needs an admin role; a default model (no departments) needs a superadmin.",
             database_error="an id in the request does not exist. Items are written one by one, so items before the "
             "failing one may already be saved: check with get_model, then resend only the unsaved items with valid "
             "labels or ids (get_model without model_id lists them).",
-            may_apply=True,
         ),
         batch=True,
         written=_renamed,
@@ -648,7 +675,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         annotations=_ann(read_only=False, idempotent=False),
         summarize=lambda _req, res: f"Copied into new model {res.model_id}: {res.message}",
-        hints=ErrorHints(forbidden="duplicating needs an admin role.", database_error=_DB_ERROR, may_apply=True),
+        hints=ErrorHints(WHERE, forbidden="duplicating needs an admin role.", database_error=_DB_ERROR),
         arguments=COPY_CHANGES,
         outputs=(CopyResult,),
         handler=_duplicate_model,
@@ -666,8 +693,8 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
         summarize=_delete_summary,
         summary_only=True,
         hints=ErrorHints(
+            WHERE,
             forbidden="deleting needs an admin role; a default model (no departments) needs a superadmin.",
-            may_apply=True,
         ),
     ),
     ToolSpec(
@@ -684,7 +711,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
         ),
         annotations=_ann(read_only=False, idempotent=False),
         summarize=lambda _req, res: f"Saved draft {res.draft_id} as version {res.new_version}.",
-        hints=ErrorHints(forbidden="saving drafts needs an admin role.", database_error=_DB_ERROR, may_apply=True),
+        hints=ErrorHints(WHERE, forbidden="saving drafts needs an admin role.", database_error=_DB_ERROR),
         arguments={"base_model_id": _BASE_MODEL},
         handler=_patch_model_draft,
     ),
@@ -792,7 +819,7 @@ async def run_tool(spec: ToolSpec[Any, Any], state: AppState, arguments: dict[st
             return error_result(render_validation_error(spec.name, exc))
         except (GlowError, ConfigurationError) as exc:
             call.status = getattr(exc, "status", call.status)
-            return error_result(render_error(spec.name, exc, state.display_url, spec.hints))
+            return error_result(render_error(spec.name, exc, state.display_url, spec.error_hints))
         result = build_result(
             presented, max_tokens=state.settings.max_result_tokens, narrow=spec.narrow, subject=spec.name
         )

@@ -204,7 +204,7 @@ class Probe:
 
 
 class GlowClient:
-    """Async client of the 11 Models operations and the CSV download route.
+    """Async client of the Models operations (:data:`OPERATIONS`) and the CSV download route.
 
     Use as ``async with GlowClient(settings) as client: ...``; the ``httpx2.AsyncClient`` is opened
     on entry and closed on exit. ``transport`` may be given for tests.

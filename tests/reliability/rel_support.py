@@ -22,9 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from support import TOOL_NAMES
+from support import minimal_arguments
 
 from glow_models_mcp.settings import Settings
+from glow_models_mcp.tools import TOOL_SPECS
 from glow_models_mcp.upstream import OPERATIONS
 
 # ------------------------------------------------------------------------------------------------
@@ -96,22 +97,8 @@ def ok_body(op: str, request: Any = None) -> dict[str, Any]:
     raise KeyError(op)
 
 
-#: One valid argument set per tool.
-VALID_ARGS: dict[str, dict[str, Any]] = {
-    "get_model": {},
-    "search_models": {"search": "gpt"},
-    "create_models": {"models": [{"name": "x"}]},
-    "update_models": {"models": [{"model_id": _ID, "name": "y"}]},
-    "duplicate_model": {"model_id": _ID},
-    "delete_models": {"model_ids": [_ID]},
-    "patch_model_draft": {"name": "draft"},
-    "list_model_drafts": {},
-    "get_model_docs": {},
-    "export_models": {},
-    "refresh_models": {},
-}
-_missing = sorted(set(TOOL_NAMES) - set(VALID_ARGS))
-assert not _missing, f"rel_support.VALID_ARGS has no valid arguments for {_missing}: add them"
+#: One valid argument set per tool: the smallest call its input schema accepts (derived).
+VALID_ARGS: dict[str, dict[str, Any]] = {spec.name: minimal_arguments(spec.input_schema, _ID) for spec in TOOL_SPECS}
 
 _PATH_TO_OP = {op.path: name for name, op in OPERATIONS.items()}
 
