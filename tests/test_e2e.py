@@ -14,10 +14,11 @@ from typing import Any
 import jsonschema
 import pytest
 from mcp import Client
-from support import closed_port_url
+from support import closed_port_url, minimal_arguments
 
 from glow_models_mcp.server import build_server
-from glow_models_mcp.tools import TOOL_NAMES
+from glow_models_mcp.tools import TOOL_NAMES, TOOL_SPECS
+from glow_models_mcp.upstream import OPERATIONS
 
 pytestmark = pytest.mark.anyio
 
@@ -178,45 +179,25 @@ async def test_full_lifecycle_through_every_tool(mcp_client: Any) -> None:
 
 
 async def test_x_mcp_header_on_every_operation(wire_mcp_client: Any, sandbox: Any) -> None:
+    """Every tool, called with the smallest arguments its schema accepts (the ids of a real model),
+    sends its operation with ``X-MCP: true`` and our User-Agent, over the wire."""
     mcp_client = wire_mcp_client
     log = sandbox.app.state.request_log
     start = len(log)
-    model_id = await _create(mcp_client, f"hdr-{uuid.uuid4().hex[:6]}")
-    calls = [
-        ("get_model", {"model_id": model_id}),
-        ("search_models", {"search": "hdr-"}),
-        ("update_models", {"models": [{"model_id": model_id, "description": "x"}]}),
-        ("patch_model_draft", {"name": "x"}),
-        ("list_model_drafts", {}),
-        ("get_model_docs", {}),
-        ("export_models", {"model_id": model_id}),
-        ("refresh_models", {}),
-        ("duplicate_model", {"model_id": model_id}),
-    ]
-    for tool, args in calls:
-        assert not (await mcp_client.call_tool(tool, args)).is_error, tool
-    dup = (await mcp_client.call_tool("search_models", {"search": "hdr-"})).structured_content
-    ids = [m["model_id"] for m in dup["models"]]
-    assert not (await mcp_client.call_tool("delete_models", {"model_ids": ids})).is_error
+    marker = f"hdr-{uuid.uuid4().hex[:6]}"
+    model_id = await _create(mcp_client, marker)
+    for spec in TOOL_SPECS:  # success is not the point: each call reaches its operation
+        await mcp_client.call_tool(spec.name, minimal_arguments(spec.input_schema, model_id))
     requests = log[start:]
-    paths = {path.rsplit("/", 1)[-1] for _, path, _ in requests}
-    assert paths >= {
-        "get",
-        "search",
-        "create",
-        "update",
-        "duplicate",
-        "delete",
-        "draft",
-        "drafts",
-        "docs",
-        "export",
-        "refresh",
-    }
+    assert {path for _, path, _ in requests} >= {op.path for op in OPERATIONS.values()}
     for _method, path, headers in requests:
         assert headers.get("x-mcp") == "true", path
         assert headers.get("user-agent", "").startswith("glow-models-mcp/"), path
-    assert any(m == "PATCH" and p.endswith("/draft") for m, p, _ in requests)
+    assert all(m == op.method for op in OPERATIONS.values() for m, p, _ in requests if p == op.path)
+    left = (await mcp_client.call_tool("search_models", {"search": marker})).structured_content
+    ids = [m["model_id"] for m in left.get("models", [])]
+    if ids:
+        assert not (await mcp_client.call_tool("delete_models", {"model_ids": ids})).is_error
 
 
 async def test_docs_resource_and_template(mcp_client: Any) -> None:

@@ -134,6 +134,7 @@ class LookupCache:
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._lock = anyio.Lock()
+        self._widening = anyio.Lock()  # one scan of every model at a time; the others wait for its result
         self._listing: s.GetModelApiResponse | None = None
         self._catalog: OptionCatalog | None = None
         self._fetched_at = 0.0
@@ -162,20 +163,36 @@ class LookupCache:
     async def catalog(self, client: GlowClient, *, widen: bool) -> OptionCatalog:
         """The option catalog: the listing's options, plus (``widen``) every visible model's."""
         listing = await self.listing(client)
-        async with self._lock:
-            current = self._catalog
-            if current is not None and (current.widened or not widen) and self._fresh():
-                return current
-        items: dict[str, list[dict[str, Any]]] = {section: offered(listing, section) for section in SECTIONS}
-        if widen:
+        cached = self._cached(listing, widen)
+        if cached is not None:
+            return cached
+        if not widen:
+            return self._keep(listing, OptionCatalog(_items(listing), widened=False))
+        async with self._widening:
+            cached = self._cached(listing, widen)  # another caller may have just scanned
+            if cached is not None:
+                return cached
+            items = _items(listing)
             for response in await _every_model(client):
                 for section in SECTIONS:
                     items[section] += selected(response, section) + offered(response, section)
-        catalog = OptionCatalog(items, widened=widen)
-        async with self._lock:
-            if self._listing is listing:
-                self._catalog = catalog
+            return self._keep(listing, OptionCatalog(items, widened=True))
+
+    def _cached(self, listing: s.GetModelApiResponse, widen: bool) -> OptionCatalog | None:
+        current = self._catalog
+        if current is not None and self._listing is listing and (current.widened or not widen) and self._fresh():
+            return current
+        return None
+
+    def _keep(self, listing: s.GetModelApiResponse, catalog: OptionCatalog) -> OptionCatalog:
+        if self._listing is listing:  # not invalidated (or refetched) meanwhile
+            self._catalog = catalog
         return catalog
+
+
+def _items(listing: s.GetModelApiResponse) -> dict[str, list[dict[str, Any]]]:
+    """The options the listing offers, per section."""
+    return {section: offered(listing, section) for section in SECTIONS}
 
 
 async def _every_model(client: GlowClient) -> list[s.GetModelApiResponse]:

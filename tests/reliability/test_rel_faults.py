@@ -181,8 +181,9 @@ async def test_slow_but_in_time_answers_succeed(fault: FaultServer, client: Any)
         result, elapsed, _latencies, _ = await _call_during_fault(client, tool)
         assert not result.is_error, text_of(result)
         assert fault.slow_delay <= elapsed < TOTAL_TIMEOUT
-    # One search from search_models, one from create_models' duplicate-name check after its write.
-    assert fault.count("search") == 2 and fault.count("create") == 1
+    # Each slow answer was waited for, not retried: one create, one search from search_models (plus
+    # at most one from create_models' duplicate-name check after its write, when the name is known).
+    assert fault.count("create") == 1 and fault.count("search") in (1, 2)
 
 
 @pytest.mark.parametrize("mode", ["huge_declared", "huge_chunked"])
