@@ -568,202 +568,235 @@ _BASE_MODEL = (
     Field(default=None, description="Start from this model (id or exact name): fields you do not give are copied."),
 )
 
+
+def _typed(spec: ToolSpec[ReqT, ResT]) -> ToolSpec[Any, Any]:
+    """``spec`` as an element of :data:`TOOL_SPECS`. Built inside this call, a spec's ``summarize``,
+    ``links`` and ``written`` are type-checked against its operation's request and response models
+    (in a ``tuple[ToolSpec[Any, Any], ...]`` directly they would not be)."""
+    return spec
+
+
 TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
-    ToolSpec(
-        name="get_model",
-        operation=GET,
-        title="Get a model, or the selectable options",
-        description=(
-            "Read one model (model_id: its id or exact name): its selections per section as label = id. Without "
-            "model_id: the selectable options per section, each with a label that works wherever its id goes (at "
-            "most 20 per section besides the selected ones). With draft_id too: the draft's selections over the "
-            "model's and what the draft changes. sections limits the answer; view 'full' gives the upstream's whole "
-            "answer (every section with its option lists)."
-        ),
-        annotations=_ann(read_only=True, idempotent=True),
-        summarize=_get_summary,
-        narrow="Ask for fewer sections (sections), or the compact view.",
-        hints=ErrorHints(
-            WHERE, forbidden="you can only read models of your departments; use search_models to see what is visible."
-        ),
-        arguments={
-            "view": view_field("'full': the whole answer with option lists."),
-            "sections": sections_field(_SECTIONS_ARG),
-        },
-        outputs=(views.CompactModel, views.OptionListing),
-        handler=_get_model,
+    _typed(
+        ToolSpec(
+            name="get_model",
+            operation=GET,
+            title="Get a model, or the selectable options",
+            description=(
+                "Read one model (model_id: its id or exact name): its selections per section as label = id. Without "
+                "model_id: the selectable options per section, each with a label that works wherever its id goes (at "
+                "most 20 per section besides the selected ones). With draft_id too: the draft's selections over the "
+                "model's and what the draft changes. sections limits the answer; view 'full' gives the upstream's whole "
+                "answer (every section with its option lists)."
+            ),
+            annotations=_ann(read_only=True, idempotent=True),
+            summarize=_get_summary,
+            narrow="Ask for fewer sections (sections), or the compact view.",
+            hints=ErrorHints(
+                WHERE,
+                forbidden="you can only read models of your departments; use search_models to see what is visible.",
+            ),
+            arguments={
+                "view": view_field("'full': the whole answer with option lists."),
+                "sections": sections_field(_SECTIONS_ARG),
+            },
+            outputs=(views.CompactModel, views.OptionListing),
+            handler=_get_model,
+        )
     ),
-    ToolSpec(
-        name="search_models",
-        operation=SEARCH,
-        title="Search models",
-        description=(
-            "Find active models by a case-insensitive substring of name or description, ordered by name, one page "
-            "at a time (page_size, default 12; page_offset; the summary gives the next page's offset). Each row: "
-            "id, name, provider, description. With sections (e.g. ['pricing']) each model's selections in those "
-            "sections are added: compare many models in one call. Filters take ids or labels."
-        ),
-        annotations=_ann(read_only=True, idempotent=True),
-        summarize=lambda _req, res: f"{_count(res.models)} of {res.total_count} model(s).",
-        narrow="Use a smaller page_size, fewer sections, a more specific search, or filter_provider_ids.",
-        hints=ErrorHints(
-            WHERE,
-            server_error="the server failed on these search arguments; simplify the search text and keep "
-            "page_offset and page_size small non-negative numbers, then retry.",
-        ),
-        arguments={
-            "sections": sections_field("Add each model's selections in these sections."),
-            "view": view_field("'full': the whole answer with facets."),
-        },
-        outputs=(views.CompactSearch,),
-        handler=_search_models,
+    _typed(
+        ToolSpec(
+            name="search_models",
+            operation=SEARCH,
+            title="Search models",
+            description=(
+                "Find active models by a case-insensitive substring of name or description, ordered by name, one page "
+                "at a time (page_size, default 12; page_offset; the summary gives the next page's offset). Each row: "
+                "id, name, provider, description. With sections (e.g. ['pricing']) each model's selections in those "
+                "sections are added: compare many models in one call. Filters take ids or labels."
+            ),
+            annotations=_ann(read_only=True, idempotent=True),
+            summarize=lambda _req, res: f"{_count(res.models)} of {res.total_count} model(s).",
+            narrow="Use a smaller page_size, fewer sections, a more specific search, or filter_provider_ids.",
+            hints=ErrorHints(
+                WHERE,
+                server_error="the server failed on these search arguments; simplify the search text and keep "
+                "page_offset and page_size small non-negative numbers, then retry.",
+            ),
+            arguments={
+                "sections": sections_field("Add each model's selections in these sections."),
+                "view": view_field("'full': the whole answer with facets."),
+            },
+            outputs=(views.CompactSearch,),
+            handler=_search_models,
+        )
     ),
-    ToolSpec(
-        name="create_models",
-        operation=CREATE,
-        title="Create models",
-        description=(
-            "Create one or more models. Each item needs name (or name_id). " + LABELS + " All-or-nothing "
-            "validation: if any item fails validation, NOTHING is written and each item's field errors are listed "
-            "(a 'Database error' for an unknown id can leave earlier items written). The result warns when another "
-            "active model has the same name. Needs an admin role; a model with no departments is a default model."
-        ),
-        annotations=_ann(read_only=False, idempotent=False),
-        summarize=_batch_summary("Created"),
-        hints=ErrorHints(
-            WHERE,
-            forbidden="creating models needs an admin role.",
-            database_error="an id in the request does not exist. Items are written one by one, so items before the "
-            "failing one may already be saved: check with search_models, then resend only the unsaved items with "
-            "valid labels or ids (get_model without model_id lists them).",
-        ),
-        batch=True,
-        written=_created,
-        summary_only=True,
+    _typed(
+        ToolSpec(
+            name="create_models",
+            operation=CREATE,
+            title="Create models",
+            description=(
+                "Create one or more models. Each item needs name (or name_id). " + LABELS + " All-or-nothing "
+                "validation: if any item fails validation, NOTHING is written and each item's field errors are listed "
+                "(a 'Database error' for an unknown id can leave earlier items written). The result warns when another "
+                "active model has the same name. Needs an admin role; a model with no departments is a default model."
+            ),
+            annotations=_ann(read_only=False, idempotent=False),
+            summarize=_batch_summary("Created"),
+            hints=ErrorHints(
+                WHERE,
+                forbidden="creating models needs an admin role.",
+                database_error="an id in the request does not exist. Items are written one by one, so items before the "
+                "failing one may already be saved: check with search_models, then resend only the unsaved items with "
+                "valid labels or ids (get_model without model_id lists them).",
+            ),
+            batch=True,
+            written=_created,
+            summary_only=True,
+        )
     ),
-    ToolSpec(
-        name="update_models",
-        operation=UPDATE,
-        title="Update models",
-        description=(
-            "Change one or more models by model_id (id or exact name). Only the fields you give change: a list "
-            "field omitted or null stays as it is, [] clears it, a list replaces it. " + LABELS + " All-or-nothing: "
-            "one failing item (validation, unknown model_id, no permission) means nothing is written. Needs an admin "
-            "role; default models (no departments) need a superadmin."
-        ),
-        annotations=_ann(read_only=False, destructive=True, idempotent=True),
-        summarize=_batch_summary("Updated"),
-        hints=ErrorHints(
-            WHERE,
-            forbidden="updating needs an admin role; a default model (no departments) needs a superadmin.",
-            database_error="an id in the request does not exist. Items are written one by one, so items before the "
-            "failing one may already be saved: check with get_model, then resend only the unsaved items with valid "
-            "labels or ids (get_model without model_id lists them).",
-        ),
-        batch=True,
-        written=_renamed,
-        summary_only=True,
+    _typed(
+        ToolSpec(
+            name="update_models",
+            operation=UPDATE,
+            title="Update models",
+            description=(
+                "Change one or more models by model_id (id or exact name). Only the fields you give change: a list "
+                "field omitted or null stays as it is, [] clears it, a list replaces it. "
+                + LABELS
+                + " All-or-nothing: "
+                "one failing item (validation, unknown model_id, no permission) means nothing is written. Needs an admin "
+                "role; default models (no departments) need a superadmin."
+            ),
+            annotations=_ann(read_only=False, destructive=True, idempotent=True),
+            summarize=_batch_summary("Updated"),
+            hints=ErrorHints(
+                WHERE,
+                forbidden="updating needs an admin role; a default model (no departments) needs a superadmin.",
+                database_error="an id in the request does not exist. Items are written one by one, so items before the "
+                "failing one may already be saved: check with get_model, then resend only the unsaved items with valid "
+                "labels or ids (get_model without model_id lists them).",
+            ),
+            batch=True,
+            written=_renamed,
+            summary_only=True,
+        )
     ),
-    ToolSpec(
-        name="duplicate_model",
-        operation=DUPLICATE,
-        title="Duplicate a model",
-        description=(
-            "Copy a model (model_id: id or exact name) with all its selections; the copy is named '<name> Copy' "
-            "unless you give name, and keeps the original's departments unless you give department_ids (labels "
-            "work). The result's model_id is the NEW model's id. Needs an admin role."
-        ),
-        annotations=_ann(read_only=False, idempotent=False),
-        summarize=lambda _req, res: f"Copied into new model {res.model_id}: {res.message}",
-        hints=ErrorHints(WHERE, forbidden="duplicating needs an admin role.", database_error=_DB_ERROR),
-        arguments=COPY_CHANGES,
-        outputs=(CopyResult,),
-        handler=_duplicate_model,
+    _typed(
+        ToolSpec(
+            name="duplicate_model",
+            operation=DUPLICATE,
+            title="Duplicate a model",
+            description=(
+                "Copy a model (model_id: id or exact name) with all its selections; the copy is named '<name> Copy' "
+                "unless you give name, and keeps the original's departments unless you give department_ids (labels "
+                "work). The result's model_id is the NEW model's id. Needs an admin role."
+            ),
+            annotations=_ann(read_only=False, idempotent=False),
+            summarize=lambda _req, res: f"Copied into new model {res.model_id}: {res.message}",
+            hints=ErrorHints(WHERE, forbidden="duplicating needs an admin role.", database_error=_DB_ERROR),
+            arguments=COPY_CHANGES,
+            outputs=(CopyResult,),
+            handler=_duplicate_model,
+        )
     ),
-    ToolSpec(
-        name="delete_models",
-        operation=DELETE,
-        title="Delete models permanently",
-        description=(
-            "Permanently delete models (model_ids: ids or exact names; no undo). Every model is checked first; an "
-            "unknown one or one you may not delete aborts the whole request. Needs an admin role (superadmin for "
-            "default models). Confirm with the user before calling."
-        ),
-        annotations=_ann(read_only=False, destructive=True, idempotent=True),
-        summarize=_delete_summary,
-        summary_only=True,
-        hints=ErrorHints(
-            WHERE,
-            forbidden="deleting needs an admin role; a default model (no departments) needs a superadmin.",
-        ),
+    _typed(
+        ToolSpec(
+            name="delete_models",
+            operation=DELETE,
+            title="Delete models permanently",
+            description=(
+                "Permanently delete models (model_ids: ids or exact names; no undo). Every model is checked first; an "
+                "unknown one or one you may not delete aborts the whole request. Needs an admin role (superadmin for "
+                "default models). Confirm with the user before calling."
+            ),
+            annotations=_ann(read_only=False, destructive=True, idempotent=True),
+            summarize=_delete_summary,
+            summary_only=True,
+            hints=ErrorHints(
+                WHERE,
+                forbidden="deleting needs an admin role; a default model (no departments) needs a superadmin.",
+            ),
+        )
     ),
-    ToolSpec(
-        name="patch_model_draft",
-        operation=DRAFT,
-        title="Save a model draft",
-        description=(
-            "Save an editor draft of the FULL form state. With base_model_id, every field you do not give is copied "
-            "from that model, so you give only what changes; without it, omitted lists are saved as empty. "
-            + LABELS
-            + " Append-only: each call stores a NEW draft (version expected_version + 1); the model does not "
-            "change. See what a draft changes with get_model(model_id, draft_id); apply it with update_models. Needs "
-            "an admin role."
-        ),
-        annotations=_ann(read_only=False, idempotent=False),
-        summarize=lambda _req, res: f"Saved draft {res.draft_id} as version {res.new_version}.",
-        hints=ErrorHints(WHERE, forbidden="saving drafts needs an admin role.", database_error=_DB_ERROR),
-        arguments={"base_model_id": _BASE_MODEL},
-        handler=_patch_model_draft,
+    _typed(
+        ToolSpec(
+            name="patch_model_draft",
+            operation=DRAFT,
+            title="Save a model draft",
+            description=(
+                "Save an editor draft of the FULL form state. With base_model_id, every field you do not give is copied "
+                "from that model, so you give only what changes; without it, omitted lists are saved as empty. "
+                + LABELS
+                + " Append-only: each call stores a NEW draft (version expected_version + 1); the model does not "
+                "change. See what a draft changes with get_model(model_id, draft_id); apply it with update_models. Needs "
+                "an admin role."
+            ),
+            annotations=_ann(read_only=False, idempotent=False),
+            summarize=lambda _req, res: f"Saved draft {res.draft_id} as version {res.new_version}.",
+            hints=ErrorHints(WHERE, forbidden="saving drafts needs an admin role.", database_error=_DB_ERROR),
+            arguments={"base_model_id": _BASE_MODEL},
+            handler=_patch_model_draft,
+        )
     ),
-    ToolSpec(
-        name="list_model_drafts",
-        operation=DRAFTS,
-        title="List my model drafts",
-        description="List your 20 newest model drafts, newest first, with their selections (ids) and versions.",
-        annotations=_ann(read_only=True, idempotent=True),
-        summarize=lambda _req, res: f"{_count(res.entries)} draft(s).",
+    _typed(
+        ToolSpec(
+            name="list_model_drafts",
+            operation=DRAFTS,
+            title="List my model drafts",
+            description="List your 20 newest model drafts, newest first, with their selections (ids) and versions.",
+            annotations=_ann(read_only=True, idempotent=True),
+            summarize=lambda _req, res: f"{_count(res.entries)} draft(s).",
+        )
     ),
-    ToolSpec(
-        name="get_model_docs",
-        operation=DOCS,
-        title="Get the models documentation",
-        description=(
-            "Documentation of the models artifact: tables and columns, operations with their parameters, "
-            "permissions and page titles. Pass entity_id (a model's id or exact name) for that model's page titles. "
-            f"Also readable as resource {DOCS_URI}."
-        ),
-        annotations=_ann(read_only=True, idempotent=True),
-        summarize=lambda _req, res: (
-            f"Docs of {res.name}: {_count(res.api_operations)} operation(s), {_count(res.permissions)} permission(s)."
-        ),
+    _typed(
+        ToolSpec(
+            name="get_model_docs",
+            operation=DOCS,
+            title="Get the models documentation",
+            description=(
+                "Documentation of the models artifact: tables and columns, operations with their parameters, "
+                "permissions and page titles. Pass entity_id (a model's id or exact name) for that model's page titles. "
+                f"Also readable as resource {DOCS_URI}."
+            ),
+            annotations=_ann(read_only=True, idempotent=True),
+            summarize=lambda _req, res: (
+                f"Docs of {res.name}: {_count(res.api_operations)} operation(s), {_count(res.permissions)} permission(s)."
+            ),
+        )
     ),
-    ToolSpec(
-        name="export_models",
-        operation=EXPORT,
-        title="Export models as CSV",
-        description=(
-            "Export all models (or one: model_id, an id or exact name) to a CSV upload and return its upload_id, "
-            "file_name and row_count, plus a link to resource glow://exports/{upload_id} that serves the CSV rows. "
-            "An all-zero upload_id means there was nothing to export."
-        ),
-        annotations=_ann(read_only=False, idempotent=False),
-        summarize=_export_summary,
-        links=_export_links,
-        summary_only=True,
+    _typed(
+        ToolSpec(
+            name="export_models",
+            operation=EXPORT,
+            title="Export models as CSV",
+            description=(
+                "Export all models (or one: model_id, an id or exact name) to a CSV upload and return its upload_id, "
+                "file_name and row_count, plus a link to resource glow://exports/{upload_id} that serves the CSV rows. "
+                "An all-zero upload_id means there was nothing to export."
+            ),
+            annotations=_ann(read_only=False, idempotent=False),
+            summarize=_export_summary,
+            links=_export_links,
+            summary_only=True,
+        )
     ),
-    ToolSpec(
-        name="refresh_models",
-        operation=REFRESH,
-        title="Refresh model views and caches",
-        description=(
-            "Refresh the models' materialized views and invalidate their caches (and this server's cached option "
-            "lists). Use it when search or list_model_drafts look stale after a change."
-        ),
-        annotations=_ann(read_only=False, idempotent=True),
-        summarize=lambda _req, res: (
-            f"Refreshed {', '.join(res.refreshed_views)}; invalidated {', '.join(res.invalidated_tags)}."
-        ),
-        summary_only=True,
+    _typed(
+        ToolSpec(
+            name="refresh_models",
+            operation=REFRESH,
+            title="Refresh model views and caches",
+            description=(
+                "Refresh the models' materialized views and invalidate their caches (and this server's cached option "
+                "lists). Use it when search or list_model_drafts look stale after a change."
+            ),
+            annotations=_ann(read_only=False, idempotent=True),
+            summarize=lambda _req, res: (
+                f"Refreshed {', '.join(res.refreshed_views)}; invalidated {', '.join(res.invalidated_tags)}."
+            ),
+            summary_only=True,
+        )
     ),
 )
 
