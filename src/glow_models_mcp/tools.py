@@ -637,7 +637,9 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
             operation=CREATE,
             title="Create models",
             description=(
-                "Create one or more models. Each item needs name (or name_id). " + LABELS + " All-or-nothing "
+                "Create one or more models, each with a name (or name_id) and its options by label or id. "
+                + LABELS
+                + " All-or-nothing "
                 "validation: if any item fails validation, NOTHING is written and each item's field errors are listed "
                 "(a 'Database error' for an unknown id can leave earlier items written). The result warns when another "
                 "active model has the same name. Needs an admin role; a model with no departments is a default model."

@@ -449,7 +449,9 @@ def test_hostile_but_valid_arguments_are_accepted_and_sent_once(rig: Rig, tool: 
         return  # tool-only arguments (view, sections) are not sent; a cached option listing sends nothing
     sent = seen.json()
     value = arguments.get(field)
-    if isinstance(value, str) and rig.schemas[tool]["properties"][field].get("type") == "string":
+    if value == "" and field not in rig.schemas[tool].get("required", []):
+        assert field not in sent  # "" for an optional field means "not given"
+    elif isinstance(value, str) and rig.schemas[tool]["properties"][field].get("type") == "string":
         assert sent[field] == value  # strings reach the upstream unchanged (not parsed, not truncated)
     elif isinstance(value, str):
         # A list/object sent as JSON text is parsed once; inside it, as at the top, "" means "not given".

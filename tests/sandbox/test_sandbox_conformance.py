@@ -35,7 +35,9 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import CheckContext
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -49,7 +51,7 @@ from glow_models_mcp.sandbox import create_app
 from .sandbox_support import auth_headers
 
 BASE = "/api/v5/artifacts/models"
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 15  # per operation and generation mode
 
 #: Statuses the upstream gives beyond the contract's 200/422 (BEHAVIOUR.md), per operation.
 UPSTREAM_STATUSES: dict[tuple[str, str], set[int]] = {
@@ -135,9 +137,25 @@ def _lax_accepts(case: Any) -> bool:
     return True
 
 
-@schema.parametrize()
+#: Every operation of the contract, one test each per generation mode (explicit ids: schemathesis'
+#: own ``parametrize`` gives its tests one shared node id, which pytest-xdist would run only once).
+#: Negative mode only where there is a body to make invalid (the others take none, or only an id in
+#: the path, which schemathesis cannot make invalid and still route).
+CASES = [
+    pytest.param(operation, mode, id=f"{operation.label}-{mode.value}")
+    for operation in (result.ok() for result in schema.get_all_operations())
+    for mode in GenerationMode
+    if mode is GenerationMode.POSITIVE or len(operation.body) > 0
+]
+
+
+@pytest.mark.parametrize(("operation", "mode"), CASES)
+@given(data=st.data())
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_responses_conform_to_the_contract(case: Any, conformance_app: Starlette) -> None:
+def test_responses_conform_to_the_contract(
+    operation: Any, mode: GenerationMode, data: st.DataObject, conformance_app: Starlette
+) -> None:
+    case = data.draw(operation.as_strategy(generation_mode=mode), label="case")
     response = case.call(app=conformance_app, headers=auth_headers(**{"X-MCP": "true"}))
     case.validate_response(
         response,
@@ -145,3 +163,15 @@ def test_responses_conform_to_the_contract(case: Any, conformance_app: Starlette
     )
     if response.status_code < 400 and not _lax_accepts(case):
         case.validate_response(response, checks=[negative_data_rejection])
+
+
+@pytest.mark.parametrize("operation", [result.ok() for result in schema.get_all_operations()], ids=lambda o: o.label)
+def test_an_undeclared_method_gets_fastapis_405(operation: Any, conformance_app: Starlette) -> None:
+    """A method the path does not have: FastAPI's 405 ``{"detail": "Method Not Allowed"}``."""
+    from starlette.testclient import TestClient
+
+    method = "PUT" if operation.method.upper() != "PUT" else "DELETE"
+    path = operation.path.replace("{upload_id}", "00000000-0000-0000-0000-000000000001")
+    with TestClient(conformance_app) as client:
+        response = client.request(method, path, headers=auth_headers())
+    assert response.status_code == 405 and response.json() == {"detail": "Method Not Allowed"}
