@@ -188,3 +188,28 @@ def test_unknown_tool_name_stops_before_the_embedded_sandbox_starts() -> None:
     )
     assert proc.returncode == 2 and b"unknown tool name(s): nope" in proc.stderr
     assert b"embedded reference API" not in proc.stderr
+
+
+@pytest.mark.process
+def test_an_instance_url_with_the_api_path_or_a_query_stops_the_server() -> None:
+    for url, fix in (
+        ("http://127.0.0.1:18800/api/v5", b"set GLOW_INSTANCE_URL to http://127.0.0.1:18800"),
+        ("https://glow.example.org/?tenant=1", b"has a query or fragment"),
+    ):
+        proc = subprocess.run(
+            server_command(), input=b"", capture_output=True, env=clean_env(GLOW_INSTANCE_URL=url), timeout=30
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert fix in proc.stderr and b"Traceback" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.process
+def test_a_selection_that_leaves_no_tool_stops_the_server() -> None:
+    proc = subprocess.run(
+        server_command("--sandbox", "--read-only", "--tools", "create_models"),
+        input=b"",
+        capture_output=True,
+        env=clean_env(),
+        timeout=30,
+    )
+    assert proc.returncode == 2 and b"no tool is left to serve" in proc.stderr, proc.stderr

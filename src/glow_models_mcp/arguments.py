@@ -23,6 +23,7 @@ import types
 import uuid
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+from annotated_types import MaxLen
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -34,8 +35,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic.fields import FieldInfo
+from pydantic.json_schema import WithJsonSchema
 
-from .sections import MODEL_REF_FIELDS, SectionName, ref_section, section_alias
+from .sections import MODEL_REF_FIELDS, SINGLE_SELECT, SectionName, ref_section, section_alias
 
 #: Longest label or name accepted where an id goes (a description's full text is the longest label).
 MAX_REF_CHARS = 1000
@@ -50,6 +52,20 @@ def _plausible(value: str) -> str:
     return value
 
 
+#: What a model name may not hold: control characters (a newline would fake lines in what an agent
+#: reads). Direction overrides are escaped wherever a name is shown (``sections.visible``).
+NAME_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
+
+
+def _a_name(value: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("a name has no control characters (no newlines or tabs)")
+    return value
+
+
+#: A model's name, as a write may set it (the pattern is advertised, the check is this validator).
+NameStr = Annotated[str, AfterValidator(_a_name), WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})]
+
 #: An id, or what names one: an option's label or a model's exact name.
 RefStr = Annotated[str, StringConstraints(min_length=1), AfterValidator(_plausible)]
 
@@ -57,6 +73,9 @@ RefStr = Annotated[str, StringConstraints(min_length=1), AfterValidator(_plausib
 View = Literal["compact", "full"]
 
 _INTEGRAL = re.compile(r"^\s*[+-]?\d+(\.0*)?\s*$")
+
+#: Fields that are alternatives to each other: a call gives at most one of each pair.
+EXCLUSIVE = (("name", "name_id"), ("description", "description_id"), ("departments", "department_ids"))
 
 
 class ToolArguments(BaseModel):
@@ -81,6 +100,24 @@ class ToolArguments(BaseModel):
                 out[key] = forgive(value, info.annotation)
         return out
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """Refuse a NUL character in any text: Glow's database cannot store it (it answers 500)."""
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("contains a NUL character (\\x00), which Glow cannot store")
+        return value
+
+    @model_validator(mode="after")
+    def _one_of_each_pair(self) -> ToolArguments:
+        """Refuse a field given together with its alternative (``name`` and ``name_id``...): the
+        upstream would keep one and drop the other without a word."""
+        for text, ids in EXCLUSIVE:
+            if getattr(self, text, None) is not None and getattr(self, ids, None) is not None:
+                raise ValueError(f"give {text} or {ids}, not both (the Glow API would silently drop one)")
+        return self
+
     @field_validator("sections", mode="before", check_fields=False)
     @classmethod
     def _sections(cls, value: Any) -> Any:
@@ -97,7 +134,7 @@ def _json_container(value: Any, kind: type) -> Any:
     if isinstance(value, str) and value.lstrip()[:1] == ("[" if kind is list else "{"):
         try:
             parsed = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return value
         return parsed if isinstance(parsed, kind) else value
     return value
@@ -191,9 +228,15 @@ def arguments_model(
     fields: dict[str, Any] = {}
     for name, info in request_model.model_fields.items():
         annotation = _swap_models(info.annotation)
+        copied = _copy(info)
+        if name == "name":  # a model's name, as the write sets it
+            annotation = NameStr | None if info.annotation == (str | None) else annotation
         if is_ref_field(name):
             annotation = _swap_uuid(annotation)
-        fields[name] = (annotation, _copy(info))
+            if ref_section(name) in SINGLE_SELECT and name.endswith("_ids") and not name.startswith("filter_"):
+                # One provider, one value: the upstream keeps the first of a longer list silently.
+                copied.metadata = [*copied.metadata, MaxLen(1)]
+        fields[name] = (annotation, copied)
     fields.update(extra or {})
     model = create_model(
         f"{request_model.__name__}Arguments",

@@ -133,12 +133,19 @@ def serve(settings: Any) -> int:
     from .logs import configure_logging
 
     configure_logging(settings.log_level, json_lines=settings.log_json, secrets=settings.secret_values())
+    from .settings import instance_url_problem
     from .tools import select_tools
 
-    try:  # before anything starts: an unknown tool name stops the server at once
-        select_tools(read_only=settings.read_only, include=settings.tools, exclude=settings.exclude_tools)
+    try:  # before anything starts: an unknown tool name, or no tool left, stops the server at once
+        chosen = select_tools(read_only=settings.read_only, include=settings.tools, exclude=settings.exclude_tools)
     except ValueError as exc:
         _die(str(exc), EXIT_CONFIG)
+    if not chosen:
+        _die(
+            "no tool is left to serve: --tools/GLOW_MCP_TOOLS, --exclude-tools/GLOW_MCP_EXCLUDE_TOOLS and "
+            "--read-only/GLOW_MCP_READ_ONLY (which keeps only the read-only tools) exclude them all",
+            EXIT_CONFIG,
+        )
     sandbox = None
     if settings.sandbox:
         from .sandbox import SandboxServer
@@ -147,6 +154,8 @@ def serve(settings: Any) -> int:
         sandbox.__enter__()
         settings = sandbox.client_settings(settings)
         print(f"glow-models-mcp: serving against the embedded reference API at {sandbox.url}", file=sys.stderr)
+    elif settings.instance_url and (problem := instance_url_problem(settings.instance_url)):
+        _die(f"GLOW_INSTANCE_URL {problem[0]}; {problem[1]}", EXIT_CONFIG)
     elif not settings.instance_url:
         _die(
             "GLOW_INSTANCE_URL is not set. Point it at your Glow API server (and set GLOW_API_KEY and GLOW_TOKEN), "

@@ -32,7 +32,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from . import __version__
-from .settings import LOOPBACK_HOSTS, REDACTED, Settings, redact_url
+from .settings import LOOPBACK_HOSTS, REDACTED, Settings, instance_url_problem, redact_url
 
 EXIT_OK, EXIT_FAIL = 0, 1
 
@@ -158,40 +158,11 @@ def _check_url(url: str | None, *, sandbox: bool) -> Check:
             "set GLOW_INSTANCE_URL to the root URL of your Glow API server, e.g. https://glow.example.org "
             "(without /api/v5); or pass --sandbox to try the server against a local reference API",
         )
-    try:
-        parts = urlsplit(url)
-        _ = parts.port  # raises on a malformed port
-    except ValueError as exc:
-        return Check(label, FAIL, f"not a valid URL ({exc})", "set it to e.g. https://glow.example.org")
-    shown = redact_url(url)  # the URL parsed above, so this cannot fail
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return Check(
-            label,
-            FAIL,
-            f"{shown}: needs http:// or https:// and a host name",
-            "set it to e.g. https://glow.example.org",
-        )
-    if parts.username is not None or parts.password is not None:
-        return Check(
-            label,
-            FAIL,
-            f"{shown}: contains user-info (user:password@), which this server does not use",
-            "remove the user-info; the server authenticates with GLOW_API_KEY and GLOW_TOKEN",
-        )
-    if parts.query or parts.fragment:
-        return Check(
-            label, FAIL, f"{shown}: has a query or fragment", f"set it to {parts.scheme}://{parts.netloc}{parts.path}"
-        )
-    path = parts.path.rstrip("/")
-    marker = path.find("/api/v5")
-    if marker != -1:
-        root = f"{parts.scheme}://{parts.netloc}{path[:marker]}"
-        return Check(
-            label,
-            FAIL,
-            f"{shown}: includes /api/v5, which the server adds itself",
-            f"set GLOW_INSTANCE_URL to {root}",
-        )
+    problem = instance_url_problem(url)
+    if problem is not None:
+        return Check(label, FAIL, *problem)
+    parts = urlsplit(url)
+    shown = redact_url(url)
     where = " (embedded reference API)" if sandbox else ""
     host = parts.hostname or ""
     if parts.scheme == "http" and not (host in LOOPBACK_HOSTS or host.startswith("127.")):

@@ -20,6 +20,7 @@ from .exceptions import (
     ConfigurationError,
     GlowError,
     LookupFailed,
+    ResponseTooLarge,
     UpstreamHTTPError,
     UpstreamResponseError,
     UpstreamUnavailable,
@@ -85,6 +86,11 @@ def next_step(error: UpstreamHTTPError, hints: ErrorHints) -> str:
             "Next step: the Glow server redirects this request (e.g. http to https); set GLOW_INSTANCE_URL to the "
             "final address and restart the MCP server."
         )
+    if status == 404 and detail.strip() == "Not Found":  # FastAPI's answer for a route it does not have
+        return (
+            "Next step: the Glow server has no such route; check that GLOW_INSTANCE_URL is the server's root URL "
+            "(without /api/v5) and restart the MCP server."
+        )
     if status == 404:
         return "Next step: " + (
             hints.not_found or f"find the model's current id with {hints.where.models} (it may have been deleted)."
@@ -135,6 +141,13 @@ def render_error(subject: str, error: GlowError | ConfigurationError, base_url: 
             f"{subject} failed: the Glow API at {base_url} did not answer ({error.reason}). "
             "Next step: check that GLOW_INSTANCE_URL points at a running Glow server and retry; "
             "the MCP server keeps serving."
+        )
+    if isinstance(error, ResponseTooLarge):
+        size = f"{error.size} bytes" if error.size is not None else f"more than {error.cap} bytes"
+        return (
+            f"{subject} failed: the Glow API sent an unusable answer to '{op}': it is {size}, over the "
+            f"{error.cap}-byte cap ({error.setting}). Next step: ask for less at once (e.g. a smaller page_size), "
+            f"or raise {error.setting} and restart the MCP server."
         )
     if isinstance(error, UpstreamResponseError):
         return (

@@ -21,19 +21,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+#: Most entries of a 422 list, and most characters, that an upstream ``detail`` is rendered with
+#: (an error an agent reads stays small whatever the upstream sends).
+MAX_DETAIL_ITEMS = 20
+MAX_DETAIL_CHARS = 2000
+
 
 def detail_text(detail: str | list[Any] | Any) -> str:
-    """Render an upstream ``detail`` as text; FastAPI's 422 list becomes ``field: message`` lines."""
+    """Render an upstream ``detail`` as text: FastAPI's 422 list becomes ``field: message`` lines
+    (at most :data:`MAX_DETAIL_ITEMS`), and the whole is cut at :data:`MAX_DETAIL_CHARS`."""
     if isinstance(detail, list):
         lines = []
-        for item in detail:
+        for item in detail[:MAX_DETAIL_ITEMS]:
             if isinstance(item, dict):
                 loc = [str(p) for p in item.get("loc", []) if p != "body"]
-                lines.append(f"{'.'.join(loc) or '(body)'}: {item.get('msg', item)}")
+                lines.append(f"{'.'.join(loc)[:200] or '(body)'}: {str(item.get('msg', item))[:300]}")
             else:
-                lines.append(str(item))
-        return "\n".join(lines)
-    return str(detail)
+                lines.append(str(item)[:300])
+        if len(detail) > MAX_DETAIL_ITEMS:
+            lines.append(f"... and {len(detail) - MAX_DETAIL_ITEMS} more")
+        text = "\n".join(lines)
+    else:
+        text = str(detail)
+    return text if len(text) <= MAX_DETAIL_CHARS else text[: MAX_DETAIL_CHARS - 3] + "..."
 
 
 class GlowError(Exception):

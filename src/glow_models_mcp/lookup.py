@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import time
+import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -279,12 +280,10 @@ async def resolve(refs: Iterable[Ref], client: GlowClient, cache: LookupCache, w
             problems.append(LookupProblem(ref.path, ref.value, reason, candidates))
 
     if names:
-        distinct = list(dict.fromkeys(r.value for r in names))
-        matches = dict(
-            zip(distinct, await gather_limited([partial(_models_named, client, n) for n in distinct]), strict=True)
-        )
+        matches = await models_by_name(client, [r.value for r in names])
         for ref in names:
-            exact, others = matches[ref.value]
+            exact = named_exactly(ref.value, matches[ref.value])
+            others = [h for h in matches[ref.value] if h not in exact]
             if len(exact) == 1:
                 out[ref] = exact[0][1]
                 continue
@@ -301,21 +300,67 @@ async def resolve(refs: Iterable[Ref], client: GlowClient, cache: LookupCache, w
     return out
 
 
-async def _models_named(
-    client: GlowClient, name: str
-) -> tuple[list[tuple[str, uuid.UUID]], list[tuple[str, uuid.UUID]]]:
-    """Active models named exactly ``name`` (or, failing that, the one named so in another case),
-    and the other models whose name or description contains it."""
-    _, page = await client.request(SEARCH, s.SearchModelApiRequest(search=name.strip(), page_size=100))
-    hits = [(m.name or "", m.model_id) for m in page.models or [] if m.model_id is not None]
+#: Up to this many distinct names are looked up with one ``search`` each; more are matched against
+#: one listing of the active models (a few pages), so a large batch costs a bounded number of calls.
+NAMES_BY_SEARCH = 5
+
+#: Most active models one listing reads (pages of :data:`PAGE`).
+MAX_LISTED_MODELS = 20_000
+PAGE = 1000
+
+Hit = tuple[str, uuid.UUID]
+
+
+async def models_by_name(client: GlowClient, names: Sequence[str]) -> dict[str, list[Hit]]:
+    """For each of ``names``, the active models whose name contains it (case-insensitive), as
+    ``(name, id)``: one ``search`` per name for a few names, one paged listing for more names
+    or for a name longer than a search term may be.
+
+    Raises:
+        GlowError: when a search fails.
+    """
+    # Searched in the composed form (NFC), which is how names are usually stored; compared with norm().
+    distinct = list(dict.fromkeys(unicodedata.normalize("NFC", n.strip()) for n in names))
+    if len(distinct) <= NAMES_BY_SEARCH and all(len(n) <= SEARCH_TERM_MAX for n in distinct):
+        pages = await gather_limited(
+            [partial(client.request, SEARCH, s.SearchModelApiRequest(search=n, page_size=100)) for n in distinct]
+        )
+        found = {n: _hits(page.models) for n, (_, page) in zip(distinct, pages, strict=True)}
+    else:
+        every = await _active_models(client)
+        found = {n: every for n in distinct}
+    return {n: [h for h in found[unicodedata.normalize("NFC", n.strip())] if norm(n) in norm(h[0])] for n in names}
+
+
+def _search_term_max() -> int:
+    """The longest ``search`` term the request model accepts (its ``max_length``)."""
+    for constraint in s.SearchModelApiRequest.model_fields["search"].metadata:
+        if isinstance(getattr(constraint, "max_length", None), int):
+            return int(constraint.max_length)
+    return 2**31
+
+
+SEARCH_TERM_MAX = _search_term_max()
+"""Names longer than a search term may be are matched against the paged listing instead."""
+
+
+def _hits(models: Sequence[s.ListModelApiModel] | None) -> list[Hit]:
+    return [(m.name or "", m.model_id) for m in models or [] if m.model_id is not None]
+
+
+async def _active_models(client: GlowClient) -> list[Hit]:
+    """Every active model (at most :data:`MAX_LISTED_MODELS`), ``search`` page by page."""
+    hits: list[Hit] = []
+    while len(hits) < MAX_LISTED_MODELS:
+        _, page = await client.request(SEARCH, s.SearchModelApiRequest(page_size=PAGE, page_offset=len(hits)))
+        batch = _hits(page.models)
+        hits += batch
+        if not batch or len(hits) >= (page.total_count or 0):
+            break
+    return hits
+
+
+def named_exactly(name: str, hits: Sequence[Hit]) -> list[Hit]:
+    """The hits named exactly ``name`` or, failing that, named so in another case."""
     exact = [h for h in hits if h[0] == name.strip()]
-    if not exact:
-        exact = [h for h in hits if norm(h[0]) == norm(name)]
-    others = [h for h in hits if h not in exact]
-    return exact, others
-
-
-async def models_named(client: GlowClient, name: str) -> list[tuple[str, uuid.UUID]]:
-    """``(name, id)`` of every active model named exactly ``name``."""
-    _, page = await client.request(SEARCH, s.SearchModelApiRequest(search=name, page_size=100))
-    return [(m.name or "", m.model_id) for m in page.models or [] if m.model_id is not None and m.name == name]
+    return exact or [h for h in hits if norm(h[0]) == norm(name)]  # another case or Unicode form

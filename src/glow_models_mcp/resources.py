@@ -198,7 +198,8 @@ def register_prompts(server: MCPServer[Any], *, read_only: bool) -> None:
             example = provider or "openai"
             return (
                 f"Add the AI model '{name}' to the Glow catalog.{extra}\n"
-                "1. Call get_model with no arguments: each section's options as label = id.\n"
+                "1. If you do not know which options exist, call get_model with no arguments (each section's "
+                "options as label = id); a label works wherever an id goes.\n"
                 f"2. Call create_models with one item: name '{name}' and the options that fit, by label (e.g. "
                 f"provider_ids ['{example}'], modality_ids ['text (input)', 'text (output)']). An unknown label is an "
                 "error listing candidates, and nothing is written: pick from them and call again. If the result lists "

@@ -66,7 +66,8 @@ class Presented:
 
 
 def build_result(presented: Presented, *, max_tokens: int, narrow: str, subject: str) -> CallToolResult:
-    """The :class:`CallToolResult` of ``presented``, within ``max_tokens`` (about 4 bytes each).
+    """The :class:`CallToolResult` of ``presented``, within ``max_tokens`` (about 4 bytes each) for
+    its text and structured content together.
 
     Over the limit, a read becomes a tool error saying how to ask for less (``narrow``); an applied
     write keeps its summary and structured content, and its text leaves the body out.
@@ -74,10 +75,15 @@ def build_result(presented: Presented, *, max_tokens: int, narrow: str, subject:
     structured = dict(presented.structured)
     if presented.warnings:
         structured["warnings"] = list(presented.warnings)
-    body = presented.text if presented.text is not None else compact_json(presented.structured)
+    data = compact_json(structured)
+    if presented.text is not None:
+        body = presented.text
+    else:  # the structured content as JSON (the warnings are said in their own lines)
+        body = compact_json(presented.structured) if presented.warnings else data
     head = presented.failure if presented.failure is not None else presented.summary
     lines = [head, *(f"Warning: {w}" for w in presented.warnings)]
-    tokens = len("\n".join([*lines, body]).encode()) // BYTES_PER_TOKEN
+    # A client may hand the model the text, the structured content, or both: count both.
+    tokens = (len("\n".join([*lines, body]).encode()) + len(data.encode())) // BYTES_PER_TOKEN
     if tokens > max_tokens:
         if not presented.wrote:
             return error_result(

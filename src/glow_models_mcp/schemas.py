@@ -94,6 +94,11 @@ class ResponseModel(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+#: Most items one create, update or delete call takes (a tightening: the contract sets no bound, and
+#: a batch of thousands runs past every client's timeout).
+MAX_BATCH = 1000
+
+
 def _ids(what: str | None = None) -> Any:
     """An optional id-list field. The tool descriptions say once where ids come from (the
     ``resources`` of the same-named section of ``get_model`` without ids), so a field carries a
@@ -275,7 +280,9 @@ class GetModelApiResponse(ResponseModel):
 class SearchModelApiRequest(RequestModel):
     """Body of ``POST /api/v5/artifacts/models/search``. Mirrors ``SearchModelApiRequest``."""
 
-    search: str | None = Field(default=None, description="Case-insensitive substring of name or description.")
+    search: str | None = Field(
+        default=None, max_length=1000, description="Case-insensitive substring of name or description."
+    )
     filter_provider_ids: list[UUID] | None = Field(default=None, description="Only these providers.")
     filter_department_ids: list[UUID] | None = Field(default=None, description="Only these departments.")
     filter_agent_ids: list[UUID] | None = Field(default=None, description="Only models used by these agents.")
@@ -374,7 +381,9 @@ class CreateModelItem(_ModelItemFields):
 class CreateModelApiRequest(RequestModel):
     """Body of ``POST /api/v5/artifacts/models/create``. Mirrors ``CreateModelApiRequest``."""
 
-    models: list[CreateModelItem] = Field(min_length=1, description="Models to create, all-or-nothing.")
+    models: list[CreateModelItem] = Field(
+        min_length=1, max_length=MAX_BATCH, description="Models to create, all-or-nothing."
+    )
 
 
 class ModelResultItem(ResponseModel):
@@ -404,7 +413,9 @@ class UpdateModelItem(_ModelItemFields):
 class UpdateModelApiRequest(RequestModel):
     """Body of ``POST /api/v5/artifacts/models/update``. Mirrors ``UpdateModelApiRequest``."""
 
-    models: list[UpdateModelItem] = Field(min_length=1, description="Models to update, all-or-nothing.")
+    models: list[UpdateModelItem] = Field(
+        min_length=1, max_length=MAX_BATCH, description="Models to update, all-or-nothing."
+    )
 
 
 class UpdateModelApiResponse(ResponseModel):
@@ -435,7 +446,7 @@ class DuplicateModelApiResponse(ResponseModel):
 class DeleteModelApiRequest(RequestModel):
     """Body of ``POST /api/v5/artifacts/models/delete``. Mirrors ``DeleteModelApiRequest``."""
 
-    model_ids: list[UUID] = Field(description="Models to delete permanently.")
+    model_ids: list[UUID] = Field(max_length=MAX_BATCH, description="Models to delete permanently.")
 
 
 class DeleteModelResult(ResponseModel):

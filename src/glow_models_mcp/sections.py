@@ -16,6 +16,7 @@ pricing...). Each section offers selectable items (``resources``) and holds the 
 from __future__ import annotations
 
 import struct
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -164,8 +165,8 @@ def match_keys(section: str, item: Mapping[str, Any], label: str) -> frozenset[s
 
 
 def norm(text: str) -> str:
-    """Case- and whitespace-insensitive form of a label."""
-    return " ".join(text.casefold().split())
+    """Case-, whitespace- and Unicode-form-insensitive form of a label (NFKC, then casefolded)."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def label_items(section: str, items: Iterable[Mapping[str, Any]]) -> list[tuple[str, Mapping[str, Any]]]:
@@ -234,9 +235,21 @@ def offered(response: Any, section: str) -> list[dict[str, Any]]:
     return [as_dict(item) for item in getattr(sec, "resources", None) or []] if sec is not None else []
 
 
+_INVISIBLE = {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
+_INVISIBLE.update({c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)})
+_INVISIBLE.update({0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"})
+
+
+def visible(text: Any) -> str:
+    """``text`` safe on one line of a tool's text content: control characters and bidirectional
+    overrides are written as escapes (``\\n``, ``\\u202e``), so a name cannot fake extra lines or
+    reorder what an agent reads."""
+    return str(text).translate(_INVISIBLE)
+
+
 def render_items(items: Sequence[Mapping[str, Any]]) -> str:
     """``label = id; label = id`` (or ``(none)``): how the text content lists compact items."""
-    return "; ".join(f"{i['label']} = {i['id']}" for i in items) or "(none)"
+    return "; ".join(f"{visible(i['label'])} = {i['id']}" for i in items) or "(none)"
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,22 @@ from .tools import build_tool, select_tools
 if TYPE_CHECKING:
     import httpx2
 
-INSTRUCTIONS = (
-    "Manage the AI-model catalog of a Glow instance. Find models with search_models; read one with "
-    "get_model(model_id). Before creating or updating, call get_model with no arguments: it lists every "
-    "section's selectable options (providers, values, modalities, pricing, levels, voices, flags, "
-    "departments) with the ids the write tools take. create_models and update_models are all-or-nothing "
-    "batches; delete_models is permanent."
-)
+
+def instructions(*, writes: bool) -> str:
+    """The server's instructions to agents (what ``initialize`` carries), for a server that
+    offers write tools or only reads."""
+    text = (
+        "Manage the AI-model catalog of a Glow instance. Find models with search_models (sections, e.g. "
+        "['pricing'], adds each model's details in the same call); read one with get_model(model_id), where a "
+        "model's exact name works as its id. Options (providers, modalities, pricing, levels, voices, flags, "
+        "departments) are given by label, e.g. 'openai' or 'text (input)'; get_model with no arguments lists them."
+    )
+    if writes:
+        return text + (
+            " create_models and update_models are all-or-nothing batches; delete_models is permanent; "
+            "patch_model_draft with base_model_id drafts a change to review before update_models."
+        )
+    return text + " This server is read-only."
 
 
 @contextmanager
@@ -83,19 +92,20 @@ def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | N
             yield state
 
     tools = [build_tool(spec, state) for spec in specs]
+    writes = any(not spec.read_only for spec in specs)
     with _sdk_logging_setup_skipped():
         server = GlowServer(
             state,
             name="glow-models-mcp",
             title="Glow Models",
             description="Manage the AI-model catalog of a Glow instance.",
-            instructions=INSTRUCTIONS,
+            instructions=instructions(writes=writes),
             version=__version__,
             lifespan=lifespan,
             log_level=settings.log_level,
             tools=tools,
         )
     register_resources(server, state)
-    register_prompts(server, read_only=settings.read_only or "create_models" not in {sp.name for sp in specs})
+    register_prompts(server, read_only=not writes)
     protocol.install(server)
     return server

@@ -33,6 +33,38 @@ REDACTED = "**********"
 MIN_SCRUBBED_SECRET = 4
 
 
+def instance_url_problem(url: str) -> tuple[str, str] | None:
+    """What is wrong with ``url`` as ``GLOW_INSTANCE_URL``, as ``(problem, fix)``, or ``None``.
+
+    The root URL of the Glow API server: http(s), a host, no user-info, no query or fragment, and
+    not ``/api/v5`` (the server adds it). ``serve`` refuses to start on a problem; ``doctor``
+    reports it.
+    """
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on a malformed port
+    except ValueError as exc:
+        return f"not a valid URL ({exc})", "set it to e.g. https://glow.example.org"
+    shown = redact_url(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{shown}: needs http:// or https:// and a host name", "set it to e.g. https://glow.example.org"
+    if parts.username is not None or parts.password is not None:
+        return (
+            f"{shown}: contains user-info (user:password@), which this server does not use",
+            "remove the user-info; the server authenticates with GLOW_API_KEY and GLOW_TOKEN",
+        )
+    if parts.query or parts.fragment:
+        return f"{shown}: has a query or fragment", f"set it to {parts.scheme}://{parts.netloc}{parts.path}"
+    path = parts.path.rstrip("/")
+    marker = path.find("/api/v5")
+    if marker != -1:
+        return (
+            f"{shown}: includes /api/v5, which the server adds itself",
+            f"set GLOW_INSTANCE_URL to {parts.scheme}://{parts.netloc}{path[:marker]}",
+        )
+    return None
+
+
 def redact_url(url: str) -> str:
     """``url`` without user-info, query or fragment (they may hold credentials)."""
     parts = urlsplit(url)
@@ -92,13 +124,22 @@ class Settings(BaseSettings):
         description="Bearer JWT, sent as Authorization: Bearer <token>.",
     )
     connect_timeout: float = Field(
-        default=5.0, gt=0, validation_alias="GLOW_CONNECT_TIMEOUT", description="Seconds to open a connection."
+        default=5.0,
+        allow_inf_nan=False,
+        gt=0,
+        validation_alias="GLOW_CONNECT_TIMEOUT",
+        description="Seconds to open a connection.",
     )
     read_timeout: float = Field(
-        default=20.0, gt=0, validation_alias="GLOW_READ_TIMEOUT", description="Seconds to wait for response data."
+        default=20.0,
+        allow_inf_nan=False,
+        gt=0,
+        validation_alias="GLOW_READ_TIMEOUT",
+        description="Seconds to wait for response data.",
     )
     total_timeout: float = Field(
         default=30.0,
+        allow_inf_nan=False,
         gt=0,
         le=55,
         validation_alias="GLOW_TIMEOUT",
@@ -182,6 +223,7 @@ class Settings(BaseSettings):
     )
     lookup_cache_seconds: float = Field(
         default=60.0,
+        allow_inf_nan=False,
         ge=0,
         le=3600,
         validation_alias="GLOW_MCP_LOOKUP_CACHE_SECONDS",

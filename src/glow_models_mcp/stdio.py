@@ -155,14 +155,58 @@ def invalid_line_replies(line: str) -> list[dict[str, Any]]:
     """
     try:
         data = json.loads(line)
-    except (ValueError, RecursionError):
+    except ValueError:
         return [_error(None, _PARSE_ERROR)]
+    except RecursionError:  # JSON, but nested deeper than the parser goes: answer its id if it has one
+        rid = _top_level_id(line)
+        return [_error(rid, _INVALID)] if rid is not None else [_error(None, _PARSE_ERROR)]
     if isinstance(data, list):
         if not data:
             return [_error(None, _BATCH)]
         return [_error(rid, _BATCH) for answer, rid in map(_reply_id, data) if answer]
     answer, rid = _reply_id(data)
     return [_error(rid, _INVALID)] if answer else []
+
+
+_DECODE = json.JSONDecoder().raw_decode
+
+
+def _top_level_id(text: str) -> str | int | None:
+    """The ``id`` member of the JSON object in ``text``, found by scanning it without recursion (for
+    a message nested too deeply to parse), or ``None``."""
+    i, n, depth, at_key = 0, len(text), 0, False
+    while i < n:
+        c = text[i]
+        if c == '"':
+            try:
+                value, end = _DECODE(text, i)
+            except ValueError:
+                return None
+            if depth == 1 and at_key:
+                colon = end
+                while colon < n and text[colon] in " \t\r\n":
+                    colon += 1
+                if value == "id" and colon < n and text[colon] == ":":
+                    start = colon + 1
+                    while start < n and text[start] in " \t\r\n":
+                        start += 1
+                    try:
+                        rid, _ = _DECODE(text, start)
+                    except (ValueError, RecursionError):
+                        return None
+                    return rid if isinstance(rid, str | int) and not isinstance(rid, bool) else None
+            at_key = False
+            i = end
+            continue
+        if c in "{[":
+            depth += 1
+            at_key = c == "{" and depth == 1
+        elif c in "}]":
+            depth -= 1
+        elif c == "," and depth == 1:
+            at_key = True
+        i += 1
+    return None
 
 
 # ------------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from functools import cached_property, partial
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+import anyio
 import pydantic
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ResourceLink, ToolAnnotations
@@ -30,12 +31,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import schemas as s
 from . import views
-from .arguments import RefStr, ToolArguments, arguments_model, is_ref_field, sections_field, view_field
+from .arguments import NameStr, RefStr, ToolArguments, arguments_model, is_ref_field, sections_field, view_field
 from .errors import ErrorHints, Where, render_error, render_lookup_error, render_validation_error
 from .exceptions import ConfigurationError, GlowError, LookupFailed
-from .lookup import Ref, gather_limited, models_named, resolve
+from .lookup import NAMES_BY_SEARCH, Ref, gather_limited, models_by_name, named_exactly, resolve
 from .results import Presented, build_result, dump_result, error_result
-from .sections import FIELD_STEM, SECTIONS, SINGLE_SELECT, fix_float32, item_id, ref_section, selected
+from .sections import FIELD_STEM, SECTIONS, SINGLE_SELECT, fix_float32, item_id, ref_section, selected, visible
 from .shaping import merge_schemas, shape_schema
 from .state import AppState
 from .upstream import (
@@ -169,6 +170,11 @@ class Call(Generic[ReqT, ResT]):
         self.state = state
         self.args = args
         self.status: int | None = None
+        self.started = time.monotonic()
+
+    def remaining(self) -> float:
+        """Seconds left of the call's budget (``GLOW_TIMEOUT``), for the work after its operation."""
+        return max(0.0, self.state.settings.total_timeout - (time.monotonic() - self.started))
 
     async def send(self, op: Operation[Any, ResT2], body: BaseModel) -> ResT2:
         """Run upstream operation ``op`` with ``body``; raises :class:`GlowError`."""
@@ -288,23 +294,26 @@ async def _model_name(call: Call[Any, Any], model_id: UUID) -> str | None:
 async def _name_warnings(call: Call[Any, Any], written: Sequence[tuple[str | None, UUID]]) -> list[str]:
     """A warning for each written model whose name another active model has too.
 
-    Never raises: the write has happened, so a failed check only says it could not be made.
+    Bounded: a few names are searched one by one, more are matched against one listing of the
+    active models (:func:`~glow_models_mcp.lookup.models_by_name`); a written model whose name was
+    not in the request is read back only for a few models; the whole check stops at the call's
+    time budget. Never raises: the write has happened, so a failed check only says so.
     """
-    try:
-        named = [(name or await _model_name(call, mid), mid) for name, mid in written]
-        names = list(dict.fromkeys(n for n, _ in named if n))
-        found = dict(
-            zip(
-                names,
-                await gather_limited([partial(models_named, call.state.client, n) for n in names]),
-                strict=True,
-            )
-        )
-    except GlowError as exc:
-        return [f"could not check whether other models have the same name ({exc.operation} failed)"]
+    named: list[tuple[str | None, UUID]] = []
+    found: dict[str, list[tuple[str, UUID]]] = {}
+    with anyio.move_on_after(call.remaining()) as budget:
+        try:
+            unknown = [mid for name, mid in written if not name][:NAMES_BY_SEARCH]
+            names_read = dict(zip(unknown, [await _model_name(call, mid) for mid in unknown], strict=True))
+            named = [(name or names_read.get(mid), mid) for name, mid in written]
+            found = await models_by_name(call.state.client, [n for n, _ in named if n])
+        except GlowError as exc:
+            return [f"could not check whether other models have the same name ({exc.operation} failed)"]
+    if budget.cancelled_caught:
+        return ["could not check whether other models have the same name within the time limit"]
     warnings = []
     for name, mid in named:
-        others = [other for _, other in found.get(name or "", []) if other != mid]
+        others = [other for _, other in named_exactly(name or "", found.get(name or "", [])) if other != mid]
         if name and others:
             ids = ", ".join(str(o) for o in others[:5])
             warnings.append(
@@ -329,11 +338,15 @@ async def _get_model(call: Call[s.GetModelApiRequest, s.GetModelApiResponse]) ->
         listing = views.option_listing(await call.state.lookups.listing(call.state.client), wanted)
         return Presented(views.listing_summary(listing), listing, views.listing_text(listing))
     response = await call.send(GET, request)
-    base = None
-    if request.draft_id is not None and request.model_id is not None:
+    draft_id, base, warnings = request.draft_id, None, []
+    if draft_id is not None and response.draft_version is None:
+        # The Glow API ignores a draft_id it does not know: say so rather than show "no changes".
+        warnings.append(f"no draft {draft_id} was found (the Glow API ignores an unknown draft_id); shown without it")
+        draft_id = None
+    elif draft_id is not None and request.model_id is not None:
         base = await call.send(GET, s.GetModelApiRequest(model_id=request.model_id))
-    read = views.compact_model(request.model_id, response, wanted, draft_id=request.draft_id, base=base)
-    return Presented(views.model_summary(read), read, views.model_text(read))
+    read = views.compact_model(request.model_id, response, wanted, draft_id=draft_id, base=base)
+    return Presented(views.model_summary(read), read, views.model_text(read), warnings=warnings)
 
 
 async def _search_models(call: Call[s.SearchModelApiRequest, s.ListModelApiResponse]) -> Presented:
@@ -358,15 +371,19 @@ async def _search_models(call: Call[s.SearchModelApiRequest, s.ListModelApiRespo
 
 
 async def _details(call: Call[Any, Any], model_ids: list[UUID], wanted: list[str]) -> dict[str, dict[str, Any]]:
-    """Each model's selections in ``wanted`` sections, read concurrently (a bounded number at once);
-    a model that cannot be read gets ``{"error": ...}`` instead."""
+    """Each model's selections in ``wanted`` sections, read concurrently (a bounded number at once)
+    within the call's time budget; a model that cannot be read (or not in time) gets
+    ``{"error": ...}`` instead."""
+    deadline = anyio.current_time() + call.remaining()
 
     async def read(model_id: UUID) -> dict[str, Any]:
-        try:
-            _, response = await call.state.client.request(GET, s.GetModelApiRequest(model_id=model_id))
-        except GlowError as exc:
-            return {"error": str(exc).splitlines()[0][:200]}
-        return {"selections": views.selections(response, wanted)}
+        with anyio.move_on_at(deadline):
+            try:
+                _, response = await call.state.client.request(GET, s.GetModelApiRequest(model_id=model_id))
+            except GlowError as exc:
+                return {"error": str(exc).splitlines()[0][:200]}
+            return {"selections": views.selections(response, wanted)}
+        return {"error": "not read within the time limit (GLOW_TIMEOUT); ask for fewer models (page_size)"}
 
     results = await gather_limited([partial(read, m) for m in model_ids])
     return {str(m): r for m, r in zip(model_ids, results, strict=True)}
@@ -457,7 +474,7 @@ class CopyResult(Warnings):
 
 #: The copy's fields duplicate_model can set in the same call (an update right after the copy).
 COPY_CHANGES = {
-    "name": (str | None, Field(default=None, description="Name of the copy (default '<name> Copy').")),
+    "name": (NameStr | None, Field(default=None, description="Name of the copy (default '<name> Copy').")),
     "department_ids": (
         list[RefStr] | None,
         Field(default=None, description="Departments of the copy, ids or labels (default: the original's)."),
@@ -492,7 +509,7 @@ def _get_summary(req: s.GetModelApiRequest, res: s.GetModelApiResponse) -> str:
         return "Selectable options (section: count): " + ", ".join(counts) + "."
     name = views.compact_model(req.model_id, res, ["names"]).get("name")
     draft = f", with draft version {res.draft_version}" if req.draft_id and res.draft_version is not None else ""
-    return f"Model {name or req.model_id}{draft}."
+    return f"Model {visible(name or req.model_id)}{draft}."
 
 
 def _delete_summary(_req: s.DeleteModelApiRequest, res: s.DeleteModelApiResponse) -> str:
@@ -600,7 +617,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
                 "view": view_field("'full': the whole answer with option lists."),
                 "sections": sections_field(_SECTIONS_ARG),
             },
-            outputs=(views.CompactModel, views.OptionListing),
+            outputs=(views.CompactModel, views.OptionListing, Warnings),
             handler=_get_model,
         )
     ),
@@ -620,8 +637,9 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
             narrow="Use a smaller page_size, fewer sections, a more specific search, or filter_provider_ids.",
             hints=ErrorHints(
                 WHERE,
-                server_error="the server failed on these search arguments; simplify the search text and keep "
-                "page_offset and page_size small non-negative numbers, then retry.",
+                server_error="the Glow server failed on this search. If its arguments were unusual, simplify "
+                "them (plain search text, small page_offset and page_size); otherwise retry once, and report it "
+                "to the Glow admins if it fails again.",
             ),
             arguments={
                 "sections": sections_field("Add each model's selections in these sections."),
@@ -668,8 +686,9 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
                 "field omitted or null stays as it is, [] clears it, a list replaces it. "
                 + LABELS
                 + " All-or-nothing: "
-                "one failing item (validation, unknown model_id, no permission) means nothing is written. Needs an admin "
-                "role; default models (no departments) need a superadmin."
+                "one failing item (validation, unknown model_id, no permission) means nothing is written (a 'Database "
+                "error' for an option id that does not exist can leave earlier items written). Needs an admin role; "
+                "default models (no departments) need a superadmin."
             ),
             annotations=_ann(read_only=False, destructive=True, idempotent=True),
             summarize=_batch_summary("Updated"),

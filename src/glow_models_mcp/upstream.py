@@ -291,8 +291,8 @@ class GlowClient:
         problem = ""
         try:
             data = json.loads(raw)
-        except ValueError:
-            problem = f"the body is not JSON: {_excerpt(self._scrub(raw), 120)}"
+        except (ValueError, RecursionError):
+            problem = f"the body is not JSON (or nested too deeply to read): {_excerpt(self._scrub(raw), 120)}"
         if not problem:
             data = self._scrub_parsed(raw, data)
             try:
@@ -502,7 +502,7 @@ class GlowClient:
 def _detail(raw: bytes) -> str | list[Any]:
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _excerpt(raw)
     if isinstance(data, dict) and "detail" in data:
         detail = data["detail"]

@@ -24,7 +24,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from . import schemas as s
-from .sections import SECTIONS, compact_items, offered, render_items, selected
+from .sections import SECTIONS, compact_items, offered, render_items, selected, visible
 
 #: Longest description shown in a compact search row (the full view has it whole).
 MAX_ROW_DESCRIPTION = 120
@@ -129,13 +129,16 @@ def compact_model(
 ) -> dict[str, Any]:
     """The compact read of a model (structured content; ``None`` values left out).
 
-    ``base`` is the model's own answer when ``response`` shows a draft over it: ``changes`` then
-    lists, per section, the options the draft adds and removes.
+    ``base`` is the model's own answer when ``response`` shows a draft over it: ``name`` and
+    ``description`` are then the model's, and ``changes`` lists, per section, the options the draft
+    adds and removes (a draft is not tied to a model: one saved from another model shows as
+    renaming this one).
     """
+    own = base if base is not None else response
     out: dict[str, Any] = {
         "model_id": None if model_id is None else str(model_id),
-        "name": _name(response),
-        "description": _description(response),
+        "name": _name(own),
+        "description": _description(own),
         "can_edit": response.can_edit,
         "disabled_reason": response.disabled_reason,
         "draft_id": None if draft_id is None else str(draft_id),
@@ -160,14 +163,14 @@ def model_text(view: Mapping[str, Any]) -> str:
     """The text of a compact model read: changes first (with a draft), then one line per section."""
     lines: list[str] = []
     if view.get("description"):
-        lines.append(f"description: {view['description']}")
+        lines.append(f"description: {visible(view['description'])}")
     if "changes" in view:
         changes = view["changes"]
         if not changes:
             lines.append("The draft changes nothing against the model.")
         for section, change in changes.items():
-            parts = [f"+{i['label']} = {i['id']}" for i in change["added"]]
-            parts += [f"-{i['label']} = {i['id']}" for i in change["removed"]]
+            parts = [f"+{visible(i['label'])} = {i['id']}" for i in change["added"]]
+            parts += [f"-{visible(i['label'])} = {i['id']}" for i in change["removed"]]
             lines.append(f"draft changes {section}: " + "; ".join(parts))
     for section, items in view.get("selections", {}).items():
         lines.append(f"{section}: {render_items(items)}")
@@ -176,10 +179,10 @@ def model_text(view: Mapping[str, Any]) -> str:
 
 def model_summary(view: Mapping[str, Any]) -> str:
     """The first line of a compact model read."""
-    name = view.get("name") or view.get("model_id") or "(new model)"
+    name = visible(view.get("name") or view.get("model_id") or "(new model)")
     ident = f" (id {view['model_id']})" if view.get("model_id") else ""
     if view.get("can_edit") is False:
-        edit = f"; cannot edit: {view.get('disabled_reason') or 'no permission'}"
+        edit = f"; cannot edit: {visible(view.get('disabled_reason') or 'no permission').rstrip('. ')}"
     else:
         edit = "; can edit" if view.get("can_edit") else ""
     draft = ""
@@ -270,17 +273,17 @@ def search_text(view: Mapping[str, Any], sections: Sequence[str] | None = None) 
     if not sections:
         lines = []
         for row in rows:
-            provider = f" ({row['provider']})" if row.get("provider") else ""
-            description = f": {row['description']}" if row.get("description") else ""
-            lines.append(f"{row.get('name')} = {row.get('model_id')}{provider}{description}")
+            provider = f" ({visible(row['provider'])})" if row.get("provider") else ""
+            description = f": {visible(row['description'])}" if row.get("description") else ""
+            lines.append(f"{visible(row.get('name'))} = {row.get('model_id')}{provider}{description}")
         return "\n".join(lines)
     lines = ["name = model_id | " + " | ".join(sections) + " (option labels; (none): nothing selected)"]
     for row in rows:
-        head = f"{row.get('name')} = {row.get('model_id')}"
+        head = f"{visible(row.get('name'))} = {row.get('model_id')}"
         if row.get("error"):
             lines.append(f"{head} | (not read: {row['error']})")
             continue
         chosen = row.get("selections") or {}
-        cells = ["; ".join(i["label"] for i in chosen.get(section, [])) or "(none)" for section in sections]
+        cells = ["; ".join(visible(i["label"]) for i in chosen.get(section, [])) or "(none)" for section in sections]
         lines.append(" | ".join([head, *cells]))
     return "\n".join(lines)

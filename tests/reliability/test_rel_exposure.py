@@ -323,7 +323,7 @@ def test_request_bodies_over_the_cap_get_413(fault: FaultServer, transport: str)
     assert cfg.max_request_bytes == 1024 * 1024
     call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search_models", "arguments": {}}}
     over = {**call, "params": {"name": "search_models", "arguments": {"search": "z" * (1024 * 1024 + 1)}}}
-    under = {**call, "params": {"name": "search_models", "arguments": {"search": "z" * 1_000_000}}}
+    under = {**call, "params": {"name": "search_models", "arguments": {"provider_search": "z" * 1_000_000}}}
     with serving(build_server(cfg), cfg, transport) as running:
         if transport == "http":
             url = f"{running.url}/mcp"
