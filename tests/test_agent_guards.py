@@ -181,3 +181,31 @@ def test_the_instructions_follow_the_tools_served() -> None:
     assert "read-only" in (read_only.instructions or "") and "create_models" not in (read_only.instructions or "")
     assert "by label" in (full.instructions or "")
     assert json.dumps(full.instructions)  # plain text
+
+
+async def test_a_lookup_error_says_where_to_look_for_what_failed(client: Any) -> None:
+    model = _text(await client.call_tool("get_model", {"model_id": "gpt-6-does-not-exist"}))
+    assert "Model names and ids come from search_models" in model and "Option labels" not in model
+    option = _text(await client.call_tool("create_models", {"models": [{"name": "x", "pricing_ids": ["0.5"]}]}))
+    assert "Option labels and ids come from get_model without model_id" in option
+    assert "cannot create one (such as a new price)" in option and "Model names and ids" not in option
+
+
+async def test_a_name_that_differs_only_in_case_is_warned_about(client: Any) -> None:
+    name = f"case-twin-{uuid.uuid4().hex[:4]}"
+    first = await client.call_tool("create_models", {"models": [{"name": name}]})
+    assert not first.is_error and not first.structured_content.get("warnings")
+    second = await client.call_tool("create_models", {"models": [{"name": name.upper()}]})
+    (warning,) = second.structured_content["warnings"]
+    assert "named, but for case or Unicode form," in warning and repr(name) in warning
+    ids = [r["model_id"] for r in (*first.structured_content["results"], *second.structured_content["results"])]
+    assert not (await client.call_tool("delete_models", {"model_ids": ids})).is_error
+
+
+async def test_a_copy_with_no_departments_is_said_to_be_a_default_model(client: Any) -> None:
+    copy = await client.call_tool("duplicate_model", {"model_id": "gpt-5-nano", "department_ids": []})
+    assert not copy.is_error, _text(copy)
+    assert "with no departments: a default model, which only a superadmin may edit or delete" in _text(copy)
+    read = await client.call_tool("get_model", {"model_id": copy.structured_content["model_id"], "view": "full"})
+    assert not read.structured_content["departments"].get("current")
+    assert not (await client.call_tool("delete_models", {"model_ids": [copy.structured_content["model_id"]]})).is_error

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import anyio
 
@@ -218,6 +218,14 @@ async def _every_model(client: GlowClient) -> list[s.GetModelApiResponse]:
     return [r for r in results if r is not None]
 
 
+class LookupWhere(NamedTuple):
+    """Where an agent finds the full lists, ending a lookup error: ``options`` (labels and ids of
+    options) when a label failed, ``models`` (model names and ids) when a model name failed."""
+
+    options: str
+    models: str
+
+
 @dataclass(frozen=True)
 class Ref:
     """A reference to resolve: at ``path`` in the arguments, ``value`` names an option of
@@ -236,10 +244,13 @@ def parse_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-async def resolve(refs: Iterable[Ref], client: GlowClient, cache: LookupCache, where: str) -> dict[Ref, uuid.UUID]:
+async def resolve(
+    refs: Iterable[Ref], client: GlowClient, cache: LookupCache, where: LookupWhere
+) -> dict[Ref, uuid.UUID]:
     """The id of every reference; ids are taken as they are, labels and names looked up.
 
-    ``where`` says where the full lists of labels, names and ids are (ends every error).
+    ``where`` says where the full lists of labels, names and ids are; an error ends with the
+    part for what failed (options, models or both).
 
     Raises:
         LookupFailed: listing every reference that matched no option or model, or several
@@ -296,7 +307,13 @@ async def resolve(refs: Iterable[Ref], client: GlowClient, cache: LookupCache, w
             problems.append(LookupProblem(ref.path, ref.value, reason, candidates))
 
     if problems:
-        raise LookupFailed(problems, where)
+        failed = {p.path for p in problems}
+        parts = [
+            part
+            for part, kind in ((where.options, labels), (where.models, names))
+            if any(r.path in failed for r in kind)
+        ]
+        raise LookupFailed(problems, " ".join(parts))
     return out
 
 

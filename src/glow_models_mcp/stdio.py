@@ -383,14 +383,34 @@ async def _event_loop_io(stdin_fd: int, stdout_fd: int, in_flight: _InFlight) ->
 
         async def source() -> bytes:
             try:
-                return await reader.readline()
-            except ValueError:  # a line over MAX_LINE_BYTES: asyncio dropped it
+                return await reader.readuntil(b"\n")
+            except asyncio.IncompleteReadError as exc:  # EOF: the last line without its newline, or b""
+                return exc.partial
+            except asyncio.LimitOverrunError as exc:  # a line over MAX_LINE_BYTES, still in the buffer
+                await _skip_line(reader, exc.consumed)
                 raise _LineTooLong from None
 
         yield source, _PipeWriter(writer, in_flight)
     finally:
         for transport in transports:
             transport.close()
+
+
+async def _skip_line(reader: Any, consumed: int) -> None:
+    """Discard the rest of an overlong line, through its newline (or to EOF), ``consumed`` bytes
+    of it being in ``reader``'s buffer. (``StreamReader.readline`` drops only what it has
+    buffered, so the tail of the line would arrive as a line of its own and be run.)"""
+    import asyncio
+
+    while True:
+        await reader.readexactly(consumed)
+        try:
+            await reader.readuntil(b"\n")
+            return
+        except asyncio.IncompleteReadError:
+            return
+        except asyncio.LimitOverrunError as exc:
+            consumed = exc.consumed
 
 
 # ------------------------------------------------------------------------------------------------

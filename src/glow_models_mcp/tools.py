@@ -34,9 +34,19 @@ from . import views
 from .arguments import NameStr, RefStr, ToolArguments, arguments_model, is_ref_field, sections_field, view_field
 from .errors import ErrorHints, Where, render_error, render_lookup_error, render_validation_error
 from .exceptions import ConfigurationError, GlowError, LookupFailed
-from .lookup import NAMES_BY_SEARCH, Ref, gather_limited, models_by_name, named_exactly, resolve
+from .lookup import NAMES_BY_SEARCH, LookupWhere, Ref, gather_limited, models_by_name, resolve
 from .results import Presented, build_result, dump_result, error_result
-from .sections import FIELD_STEM, SECTIONS, SINGLE_SELECT, fix_float32, item_id, ref_section, selected, visible
+from .sections import (
+    FIELD_STEM,
+    SECTIONS,
+    SINGLE_SELECT,
+    fix_float32,
+    item_id,
+    norm,
+    ref_section,
+    selected,
+    visible,
+)
 from .shaping import merge_schemas, shape_schema
 from .state import AppState
 from .upstream import (
@@ -66,10 +76,12 @@ ResT2 = TypeVar("ResT2", bound=BaseModel)
 WHERE = Where(models="search_models", model="get_model", options="get_model without model_id")
 
 #: What every lookup error ends with: where the full lists of labels, names and ids are.
-LOOKUP_WHERE = (
-    f"Option labels and ids come from {WHERE.options} (the Glow API offers at most 20 options per section besides "
-    "the selected ones; labels of options that any model has selected are accepted too); model names and ids from "
-    f"{WHERE.models} (only active models are found by name)."
+LOOKUP_WHERE = LookupWhere(
+    options=f"Option labels and ids come from {WHERE.options} (the Glow API offers at most 20 options per section "
+    "besides the selected ones; labels of options that any model has selected are accepted too). Options are "
+    "predefined: these tools select existing ones and cannot create one (such as a new price); a new name or "
+    "description goes in name or description.",
+    models=f"Model names and ids come from {WHERE.models} (only active models are found by name).",
 )
 
 #: Most failed batch items whose errors a tool error's text lists.
@@ -313,12 +325,18 @@ async def _name_warnings(call: Call[Any, Any], written: Sequence[tuple[str | Non
         return ["could not check whether other models have the same name within the time limit"]
     warnings = []
     for name, mid in named:
-        others = [other for _, other in named_exactly(name or "", found.get(name or "", [])) if other != mid]
-        if name and others:
-            ids = ", ".join(str(o) for o in others[:5])
+        if not name:
+            continue
+        twins = [(other_name, other) for other_name, other in found.get(name, []) if other != mid]
+        same = [str(other) for other_name, other in twins if other_name == name.strip()]
+        cased = [f"{n!r} {other}" for n, other in twins if n != name.strip() and norm(n) == norm(name)]
+        if same or cased:
+            others = ", ".join((same + cased)[:5])
+            how = "also named" if same else "named, but for case or Unicode form,"
             warnings.append(
-                f"another active model is also named {name!r} ({ids}); model names are how agents and people "
-                "tell models apart, so consider renaming one"
+                f"another active model is {how} {name!r} ({others}); model names are how agents and "
+                "people tell models apart, and a name given where an id goes must match one model, so consider "
+                "renaming one"
             )
     return warnings
 
@@ -460,7 +478,13 @@ async def _duplicate_model(call: Call[s.DuplicateModelApiRequest, s.DuplicateMod
     if name:
         structured["name"] = name
     warnings += await _name_warnings(call, [(name, copy_id)]) if name else []
-    departments = " in the departments given" if "department_ids" in changes and not warnings else ""
+    departments = ""
+    if "department_ids" in changes and not warnings:
+        departments = (
+            " in the departments given"
+            if changes["department_ids"]
+            else " with no departments: a default model, which only a superadmin may edit or delete"
+        )
     label = f" {name!r}" if name else ""
     summary = f"Copied into new model{label} (id {copy_id}){departments}."
     return Presented(summary, structured, "", warnings=warnings, wrote=True)
@@ -710,9 +734,10 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
             operation=DUPLICATE,
             title="Duplicate a model",
             description=(
-                "Copy a model (model_id: id or exact name) with all its selections; the copy is named '<name> Copy' "
-                "unless you give name, and keeps the original's departments unless you give department_ids (labels "
-                "work). The result's model_id is the NEW model's id. Needs an admin role."
+                "Copy a model (model_id: id or exact name) with its selections except flags (the Glow API does not "
+                "copy them; set them with update_models); the copy is named '<name> Copy' unless you give name, and "
+                "keeps the original's departments unless you give department_ids (labels work; [] makes a default "
+                "model). The result's model_id is the NEW model's id. Needs an admin role."
             ),
             annotations=_ann(read_only=False, idempotent=False),
             summarize=lambda _req, res: f"Copied into new model {res.model_id}: {res.message}",
