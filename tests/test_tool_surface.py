@@ -172,11 +172,18 @@ async def test_snapshots() -> None:
     assert not stale, f"snapshots of tools that no longer exist: {stale}; delete them"
 
 
-async def test_tools_list_size_is_reported() -> None:
+#: The stdio ``tools/list`` answer before issue 10 (compact views, labels, sections), in bytes, as
+#: the benchmark measured it; issue 10 allows it to grow by at most 15%.
+TOOLS_LIST_BEFORE_ISSUE_10 = 30_342
+TOOLS_LIST_BUDGET = int(TOOLS_LIST_BEFORE_ISSUE_10 * 1.15)
+
+
+async def test_tools_list_stays_within_its_budget() -> None:
     tools = await _tools()
-    size = len(json.dumps({"tools": tools}, separators=(",", ":")).encode())
-    print(f"\ntools/list: {size} bytes, ~{size // 4} tokens for {len(tools)} tools")
-    assert size > 0
+    message = {"jsonrpc": "2.0", "id": 2, "result": {"tools": tools}}
+    size = len(json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode())
+    print(f"\ntools/list: {size} bytes, ~{size // 4} tokens for {len(tools)} tools (budget {TOOLS_LIST_BUDGET})")
+    assert size <= TOOLS_LIST_BUDGET, f"tools/list is {size} bytes, over its budget of {TOOLS_LIST_BUDGET}"
 
 
 async def test_read_only_flag_registers_only_read_only_tools() -> None:

@@ -594,8 +594,8 @@ def _ann(*, read_only: bool, destructive: bool = False, idempotent: bool) -> Too
 
 
 LABELS = (
-    "Option ids may be given as labels, any case, as get_model lists them ('openai', 'text (input)', '0.7', "
-    "'Organization'); model ids as exact names. An unknown or ambiguous one is an error listing candidates."
+    "Option ids may be given as labels, any case, as get_model lists them ('openai', 'text (input)', '0.7'), model "
+    "ids as exact names; an unknown or ambiguous one is an error listing candidates."
 )
 
 _DB_ERROR = (
@@ -734,10 +734,10 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
             operation=DUPLICATE,
             title="Duplicate a model",
             description=(
-                "Copy a model (model_id: id or exact name) with its selections except flags (the Glow API does not "
-                "copy them; set them with update_models); the copy is named '<name> Copy' unless you give name, and "
-                "keeps the original's departments unless you give department_ids (labels work; [] makes a default "
-                "model). The result's model_id is the NEW model's id. Needs an admin role."
+                "Copy a model (model_id: id or exact name) with its selections but not its flags (set those with "
+                "update_models), named '<name> Copy' unless you give name, in the original's departments unless you "
+                "give department_ids (labels work; [] makes a default model). The result's model_id is the NEW "
+                "model's id. Needs an admin role."
             ),
             annotations=_ann(read_only=False, idempotent=False),
             summarize=lambda _req, res: f"Copied into new model {res.model_id}: {res.message}",
