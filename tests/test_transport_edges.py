@@ -52,7 +52,7 @@ INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
 BATCH = (
     "Invalid Request: JSON-RPC batches are not supported (MCP removed them in 2025-06-18); "
-    "send each message on its own line"
+    "send each message by itself (one per line on stdio, one per request over HTTP)"
 )
 INVALID = "Invalid Request: not a valid JSON-RPC 2.0 message"
 
@@ -329,7 +329,46 @@ def test_http_wrong_media_types_are_still_refused(http_url: str, era: str) -> No
     headers["Content-Type"] = "application/json"
     text = httpx2.post(f"{http_url}/mcp", content=body, headers=headers | {"Content-Type": "Text/Plain"})
     html = httpx2.post(f"{http_url}/mcp", content=body, headers=headers | {"Accept": "Text/HTML"})
-    assert (text.status_code, html.status_code) == (400, 406)
+    assert (text.status_code, html.status_code) == (415, 406)
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/json-rpc", "multipart/form-data"])
+@pytest.mark.parametrize("path", ["/mcp", "/messages/"])
+def test_http_a_body_that_is_not_json_is_415(http_url: str, sse_url: str, content_type: str, path: str) -> None:
+    """RFC 9110 §15.5.16: a media type the endpoint does not take is 415, with a JSON-RPC error."""
+    url = (http_url if path == "/mcp" else sse_url) + path
+    headers = {"Accept": "application/json, text/event-stream"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    response = httpx2.post(url, content=b'{"jsonrpc":"2.0","id":1,"method":"ping"}', headers=headers, timeout=10)
+    assert response.status_code == 415, response.text
+    assert response.json()["error"]["code"] == -32600
+
+
+#: The stdio lines that are JSON, with the answers stdio gives them (parse errors are the SDK's).
+JSON_LINES = [
+    (line, expected) for line, expected in STDIO_LINES if not expected or expected[0]["error"]["code"] != -32700
+]
+
+
+@pytest.mark.parametrize("path", ["/mcp", "/messages/"])
+@pytest.mark.parametrize(("line", "expected"), JSON_LINES, ids=[line[:40] for line, _ in JSON_LINES])
+def test_http_answers_what_is_not_one_message_as_stdio_does(
+    http_url: str, sse_url: str, path: str, line: str, expected: list[dict[str, Any]]
+) -> None:
+    """A batch gets 400 and an array with one -32600 per request (JSON-RPC 2.0 §6: one body
+    answers the batch); a scalar, a wrong ``jsonrpc`` or a request whose id is null or not a
+    string or an integer gets 400 and one -32600 (the SDK answered -32602 with a pydantic dump,
+    or took the request for a notification and answered nothing); what JSON-RPC never answers
+    (notifications, responses) gets 202. Stateless streamable HTTP and SSE's message endpoint alike."""
+    url = (http_url if path == "/mcp" else sse_url) + path
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    response = httpx2.post(url, content=line.encode(), headers=headers, timeout=10)
+    if not expected:
+        assert (response.status_code, response.content) == (202, b""), response.text
+        return
+    assert response.status_code == 400, response.text
+    assert response.json() == (expected if line.strip().startswith("[") else expected[0])
 
 
 def test_http_host_and_origin_are_case_insensitive(http_url: str) -> None:
@@ -403,7 +442,7 @@ async def test_sse_media_types_are_case_insensitive(sse_url: str) -> None:
                 if n == 0:
                     await http.post(f"{sse_url}{endpoint}", json=INITIALIZED)
             refused = await http.post(f"{sse_url}{endpoint}", content=b"{}", headers={"Content-Type": "Text/Plain"})
-            assert refused.status_code == 400
+            assert refused.status_code == 415
 
 
 # ------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import hmac
+import json
 import os
 import socket
 import sys
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .server import GlowServer
 from .settings import Settings
+from .stdio import invalid_line_replies
 
 # ------------------------------------------------------------------------------------------------
 
@@ -299,6 +301,111 @@ _POST_ONLY = (
 )
 
 
+class MessageShape:
+    """ASGI middleware for the POST endpoints (``/mcp``, ``/messages/``): a body that is not one
+    JSON-RPC message gets the JSON-RPC answer stdio gives it, not the SDK's.
+
+    * a ``Content-Type`` other than ``application/json`` (or none): 415, as RFC 9110 §15.5.16 says
+      (the SDK answered 400 with plain text for most types);
+    * a JSON-RPC batch (a JSON array; MCP removed batches in 2025-06-18, and none is run, not even
+      partly): 400 with an array holding one -32600 per request, with its id (one error with id
+      null for ``[]``); a batch of notifications only: 202;
+    * JSON that is not a message (a scalar, a wrong ``jsonrpc``, a request whose ``id`` is null or
+      not a string or an integer, which the SDK took for a notification and dropped): 400 with
+      one -32600 carrying the request's id (null when it has none); a malformed notification or
+      response: 202.
+
+    Everything else (a valid message, a body that is not JSON, one over ``max_bytes``: the SDK
+    answers those, with -32700 or 413) is passed on untouched. ``Host``/``Origin`` checks come first.
+    """
+
+    def __init__(
+        self, app: ASGIApp, security: TransportSecuritySettings, paths: tuple[str, ...], max_bytes: int
+    ) -> None:
+        self.app = app
+        self.paths = paths
+        self.max_bytes = max_bytes
+        self._security = TransportSecurityMiddleware(security)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or _route_path(scope) not in self.paths:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        refused = await self._security.validate_request(request, is_post=False)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media != "application/json":
+            await _answer(send, 415, _UNSUPPORTED_MEDIA_TYPE)
+            return
+        read: list[Message] = []
+        size = 0
+        while size <= self.max_bytes:
+            message = await receive()
+            read.append(message)
+            size += len(message.get("body", b""))
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+        answer = _shape_answer(b"".join(m.get("body", b"") for m in read)) if size <= self.max_bytes else None
+        if answer is None:
+            await self.app(scope, _replay(read, receive), send)
+        elif answer == b"":
+            await _answer(send, 202, b"")
+        else:
+            await _answer(send, 400, answer)
+
+
+_UNSUPPORTED_MEDIA_TYPE = (
+    b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Unsupported Media Type: Content-Type must be '
+    b'application/json"}}'
+)
+
+
+def _shape_answer(body: bytes) -> bytes | None:
+    """The answer for a body that is JSON but not one valid message (``b""``: accepted, nothing
+    to answer), or None to pass the body on to the SDK."""
+    from mcp import types
+
+    try:
+        text = body.decode("utf-8")
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None  # not JSON (or nested too deep): the SDK answers -32700
+    if isinstance(data, dict) and not ("id" in data and "method" in data and not _valid_id(data["id"])):
+        try:
+            types.jsonrpc_message_adapter.validate_python(data, by_name=False)
+            return None
+        except ValueError:
+            pass
+    replies = invalid_line_replies(text)
+    if not replies:
+        return b""
+    shaped: Any = replies if isinstance(data, list) else replies[0]
+    return json.dumps(shaped, separators=(",", ":")).encode()
+
+
+def _valid_id(rid: Any) -> bool:
+    return isinstance(rid, str | int) and not isinstance(rid, bool)
+
+
+def _replay(read: list[Message], receive: Receive) -> Receive:
+    """``receive`` that gives the messages already ``read`` first, then the rest."""
+    pending = list(read)
+
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed
+
+
+async def _answer(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json")] if body else []
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def check_http_exposure(settings: Settings) -> None:
     """Refuse unsafe HTTP exposure at start.
 
@@ -337,6 +444,7 @@ def build_http_app(server: GlowServer, settings: Settings, transport: str, in_fl
             max_request_body_size=settings.max_request_bytes,
             host=settings.host,
         )
+        app = MessageShape(app, security, (MESSAGES_PATH,), settings.max_request_bytes)
     else:
         app = server.streamable_http_app(
             streamable_http_path=MCP_PATH,
@@ -346,6 +454,7 @@ def build_http_app(server: GlowServer, settings: Settings, transport: str, in_fl
             max_request_body_size=settings.max_request_bytes,
             host=settings.host,
         )
+        app = MessageShape(app, security, (MCP_PATH,), settings.max_request_bytes)
         app = PostOnly(app, security, MCP_PATH)
     app = RootPath(app, settings.root_path)
     app = CancelOnDisconnect(app, in_flight)

@@ -96,7 +96,7 @@ _INVALID = {"code": -32600, "message": "Invalid Request: not a valid JSON-RPC 2.
 _BATCH = {
     "code": -32600,
     "message": "Invalid Request: JSON-RPC batches are not supported (MCP removed them in 2025-06-18); "
-    "send each message on its own line",
+    "send each message by itself (one per line on stdio, one per request over HTTP)",
 }
 
 
