@@ -178,6 +178,31 @@ def test_stdio_answers_every_line_that_may_be_a_request(sandbox: Any, path: str)
     assert code == 0 and "Traceback" not in err, err[-2000:]
 
 
+@pytest.mark.parametrize("path", ["event-loop", "threads"])
+def test_stdio_takes_a_bom_and_refuses_bytes_that_are_not_utf8(sandbox: Any, path: str) -> None:
+    """RFC 8259 §8.1: JSON is UTF-8, and a BOM may be ignored. Invalid bytes are a parse error
+    answered with the request's id, not run with replacement characters (which a write would store)."""
+    env = _upstream_env(sandbox, **({"GLOW_MCP_STDIO_THREADS": "1"} if path == "threads" else {}))
+    session = _Stdio(env)
+    try:
+        session.send(json.dumps(INIT))
+        assert session.answer()["id"] == "init"
+        session.send(json.dumps(INITIALIZED))
+        assert session.proc.stdin is not None
+        session.proc.stdin.write(b'\xef\xbb\xbf{"jsonrpc":"2.0","id":"bom","method":"ping"}\n')
+        session.proc.stdin.write(b'{"jsonrpc":"2.0","id":"latin1","method":"ping","params":{"x":"caf\xe9"}}\n')
+        session.proc.stdin.flush()
+        answers = {a["id"]: a for a in (session.answer(), session.answer())}  # in either order
+        assert answers["bom"] == {"jsonrpc": "2.0", "id": "bom", "result": {}}
+        bad = answers["latin1"]
+        assert bad["error"]["code"] == -32700 and "UTF-8" in bad["error"]["message"]
+        code, err = session.close()
+    finally:
+        if session.proc.poll() is None:
+            session.proc.kill()
+    assert code == 0 and "Traceback" not in err, err[-2000:]
+
+
 def test_stdio_from_a_regular_file_answers_a_batch(sandbox: Any, tmp_path: Path) -> None:
     """Stdin that is a file (not a pipe) takes the threaded path for real; EOF comes at once and
     every line is still answered."""
@@ -343,6 +368,13 @@ def test_http_a_body_that_is_not_json_is_415(http_url: str, sse_url: str, conten
     response = httpx2.post(url, content=b'{"jsonrpc":"2.0","id":1,"method":"ping"}', headers=headers, timeout=10)
     assert response.status_code == 415, response.text
     assert response.json()["error"]["code"] == -32600
+
+
+def test_http_takes_a_body_with_a_bom(http_url: str) -> None:
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    body = "\ufeff".encode() + b'{"jsonrpc":"2.0","id":"bom","method":"ping"}'
+    response = httpx2.post(f"{http_url}/mcp", content=body, headers=headers, timeout=10)
+    assert (response.status_code, response.json()) == (200, {"jsonrpc": "2.0", "id": "bom", "result": {}})
 
 
 #: The stdio lines that are JSON, with the answers stdio gives them (parse errors are the SDK's).

@@ -348,7 +348,14 @@ class MessageShape:
             size += len(message.get("body", b""))
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break
-        answer = _shape_answer(b"".join(m.get("body", b"") for m in read)) if size <= self.max_bytes else None
+        if size > self.max_bytes:
+            await self.app(scope, _replay(read, receive), send)
+            return
+        body = b"".join(m.get("body", b"") for m in read)
+        if body.startswith(_BOM):  # a BOM may be ignored (RFC 8259 §8.1); the SDK took it for a parse error
+            body = body[len(_BOM) :]
+            read = [{"type": "http.request", "body": body, "more_body": False}]
+        answer = _shape_answer(body)
         if answer is None:
             await self.app(scope, _replay(read, receive), send)
         elif answer == b"":
@@ -361,6 +368,9 @@ _UNSUPPORTED_MEDIA_TYPE = (
     b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Unsupported Media Type: Content-Type must be '
     b'application/json"}}'
 )
+
+
+_BOM = "\ufeff".encode()
 
 
 def _shape_answer(body: bytes) -> bytes | None:

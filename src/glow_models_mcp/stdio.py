@@ -92,6 +92,7 @@ def fast_path_available() -> bool:
 
 _PARSE_ERROR = {"code": -32700, "message": "Parse error"}
 _TOO_LONG = {"code": -32700, "message": "Parse error: line too long"}
+_NOT_UTF8 = {"code": -32700, "message": "Parse error: not valid UTF-8 (RFC 8259 §8.1)"}
 _INVALID = {"code": -32600, "message": "Invalid Request: not a valid JSON-RPC 2.0 message"}
 _BATCH = {
     "code": -32600,
@@ -310,7 +311,11 @@ class _Lines:
             if not line:
                 await self._in_flight.drained(EOF_GRACE_SECONDS)
                 raise StopAsyncIteration
-            text = line.decode("utf-8", errors="replace")
+            try:
+                text = line.decode("utf-8").removeprefix("\ufeff")  # a BOM may be ignored (RFC 8259 §8.1)
+            except UnicodeDecodeError:  # not run with replacement characters: they would be written
+                await self._reply([_error(_top_level_id(line.decode("utf-8", errors="replace")), _NOT_UTF8)])
+                continue
             if not text.strip():
                 continue
             try:
