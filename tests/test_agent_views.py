@@ -4,6 +4,8 @@ in one call, drafts from a model, duplicate-name warnings, paging hints and floa
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import statistics
 import struct
@@ -427,3 +429,26 @@ async def test_scalars_as_llm_clients_send_them(agent: Agent) -> None:
     ):
         text = await agent.error("search_models", bad)
         assert f"- {field}: " in text and "nothing was sent" in text, bad
+
+
+async def test_the_export_csv_shows_float32_values_shortest(agent: Agent, fresh_reference_api: ReferenceAPI) -> None:
+    """The CSV resource: temperature levels read back to the same float32 values as the upstream's
+    file, in fewer bytes; every other cell is the upstream's."""
+    exported = await agent.ok("export_models", {})
+    read = await agent.client.read_resource(f"glow://exports/{exported['upload_id']}")
+    ours = list(csv.DictReader(io.StringIO(read.contents[0].text)))
+    async with GlowClient(fresh_reference_api.settings(), transport=fresh_reference_api.transport()) as glow:
+        raw = await glow.download_upload(uuid.UUID(str(exported["upload_id"])))
+    theirs = list(csv.DictReader(io.StringIO(raw)))
+    assert len(ours) == len(theirs) == exported["row_count"] > 0
+    shortened = 0
+    for mine, upstream in zip(ours, theirs, strict=True):
+        assert {k: v for k, v in mine.items() if k != "temperature_levels"} == {
+            k: v for k, v in upstream.items() if k != "temperature_levels"
+        }
+        a, b = mine["temperature_levels"], upstream["temperature_levels"]
+        assert [_f32(float(x)) for x in a.split("|") if x] == [_f32(float(x)) for x in b.split("|") if x]
+        shortened += a != b
+    assert shortened and "0.009999999776482582" in raw and "0.009999999776482582" not in read.contents[0].text
+    print(f"\nexport CSV of {len(ours)} models: {len(read.contents[0].text):,} B (upstream's file {len(raw):,} B)")
+    assert len(read.contents[0].text) < len(raw) * 0.8

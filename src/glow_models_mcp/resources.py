@@ -25,6 +25,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
 from . import schemas as s
+from . import views
 from .errors import ErrorHints, render_error, render_lookup_error
 from .exceptions import ConfigurationError, GlowError, LookupFailed, ResponseTooLarge, UpstreamHTTPError
 from .lookup import Ref, resolve
@@ -135,7 +136,7 @@ def register_resources(server: MCPServer[Any], state: AppState) -> None:
         if uid == ZERO_UUID:
             raise ResourceNotFoundError("the all-zero upload_id means there was nothing to export; no file exists")
         try:
-            return await state.client.download_upload(uid)
+            return views.csv_with_short_floats(await state.client.download_upload(uid))
         except (GlowError, ConfigurationError) as exc:
             narrow = "export less (export_models with model_id exports one model)"
             raise resource_error(export_uri(uid), exc, state, EXPORT_HINTS, narrow) from None

@@ -17,6 +17,8 @@ in fewer tokens than its JSON.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -24,7 +26,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from . import schemas as s
-from .sections import SECTIONS, compact_items, offered, render_items, selected, visible
+from .sections import SECTIONS, compact_items, f32, offered, render_items, selected, visible
 
 #: Longest description shown in a compact search row (the full view has it whole).
 MAX_ROW_DESCRIPTION = 120
@@ -287,3 +289,38 @@ def search_text(view: Mapping[str, Any], sections: Sequence[str] | None = None) 
         cells = ["; ".join(visible(i["label"]) for i in chosen.get(section, [])) or "(none)" for section in sections]
         lines.append(" | ".join([head, *cells]))
     return "\n".join(lines)
+
+
+#: Export CSV columns whose values the upstream stores as float32 (lists joined with ``|``).
+FLOAT32_CSV_COLUMNS = frozenset({"temperature_levels"})
+
+
+def csv_with_short_floats(text: str) -> str:
+    """The export CSV ``text`` with every value of :data:`FLOAT32_CSV_COLUMNS` written as the
+    shortest decimal that reads back to the same float32 (``0.009999999776482582`` -> ``0.01``);
+    other cells keep their values (quoting may be normalized). Text that does not parse as CSV
+    with such a column is returned as it is."""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        return text
+    if not rows:
+        return text
+    columns = [i for i, name in enumerate(rows[0]) if name in FLOAT32_CSV_COLUMNS]
+    if not columns:
+        return text
+    for row in rows[1:]:
+        for i in columns:
+            if i < len(row) and row[i]:
+                row[i] = "|".join(_short_float(part) for part in row[i].split("|"))
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\r\n" if "\r\n" in text else "\n").writerows(rows)
+    return out.getvalue()
+
+
+def _short_float(text: str) -> str:
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return str(f32(value)) if value == value and abs(value) != float("inf") else text
