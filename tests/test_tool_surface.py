@@ -123,7 +123,9 @@ async def test_annotations_match_behaviour() -> None:
         if ro:
             destructive, idempotent = False, True
         else:
-            assert tool["name"] in WRITE_HINTS, f"{tool['name']} changes data: add its expected hints to WRITE_HINTS"
+            assert tool["name"] in WRITE_HINTS, (
+                f"{tool['name']} changes data: add its expected hints to WRITE_HINTS (CONTRIBUTING.md, adding an operation)"
+            )
             destructive, idempotent = WRITE_HINTS[tool["name"]]
         assert ann["destructiveHint"] is destructive, tool["name"]
         assert ann["idempotentHint"] is idempotent, tool["name"]
