@@ -1,7 +1,8 @@
-"""Generate the README's tool table (from ``TOOL_SPECS``) and configuration table (from ``Settings``).
+"""Generate the README's tool table (from ``TOOL_SPECS``) and configuration table (from ``Settings``),
+and the tool names in ``server.json`` (from ``TOOL_SPECS``).
 
-    uv run python -m scripts.readme            # rewrite the tables in README.md
-    uv run python -m scripts.readme --check    # exit 1 if README.md is stale (what the test checks)
+    uv run python -m scripts.readme            # rewrite the tables in README.md and the names in server.json
+    uv run python -m scripts.readme --check    # exit 1 if either is stale (what the tests check)
 
 Each table sits between HTML comment markers (``<!-- tools-table:start -->`` ...
 ``<!-- tools-table:end -->``, ``<!-- config-table:start -->`` ... ``<!-- config-table:end -->``);
@@ -11,7 +12,10 @@ the text around them is left alone. The facts come from where they are defined:
   the first sentence of the description;
 * configuration: the environment variable (``validation_alias``), the command-line flag (the
   option of ``cli.build_parser()`` whose ``dest`` is the field), the default, and the field's
-  description (``(secret)`` added for ``SecretStr`` fields).
+  description (``(secret)`` added for ``SecretStr`` fields);
+* ``server.json``: the sentence ``Valid names: ...`` in the description of ``GLOW_MCP_TOOLS`` lists
+  every tool name in ``TOOL_SPECS`` order (the rest of the file is written by hand, and checked by
+  ``tests/test_packaging.py``).
 
 A developer script: not shipped in the wheel or the sdist.
 """
@@ -19,6 +23,7 @@ A developer script: not shipped in the wheel or the sdist.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import typing
@@ -30,9 +35,11 @@ from pydantic_core import PydanticUndefined
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
+SERVER_JSON = REPO / "server.json"
 COMMAND = "uv run python -m scripts.readme"
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_VALID_NAMES = re.compile(r"Valid names: [^.]*\.")
 
 
 def _cell(text: str) -> str:
@@ -142,21 +149,44 @@ def render(readme: str) -> str:
     return readme
 
 
+def render_server_json(text: str) -> str:
+    """``server.json`` (its ``text``) with the ``Valid names: ...`` sentence of ``GLOW_MCP_TOOLS``
+    listing every tool of ``TOOL_SPECS``, written as the file is (2-space JSON, a final newline).
+
+    Raises:
+        ValueError: when no package variable ``GLOW_MCP_TOOLS`` has that sentence.
+    """
+    from glow_models_mcp.tools import TOOL_NAMES
+
+    doc = json.loads(text)
+    found = False
+    for package in doc.get("packages", []):
+        for var in package.get("environmentVariables", []):
+            if var.get("name") == "GLOW_MCP_TOOLS" and _VALID_NAMES.search(var.get("description", "")):
+                var["description"] = _VALID_NAMES.sub(f"Valid names: {', '.join(TOOL_NAMES)}.", var["description"])
+                found = True
+    if not found:
+        raise ValueError("server.json: no GLOW_MCP_TOOLS variable whose description says 'Valid names: ...'")
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--check", action="store_true", help="exit 1 if README.md is not up to date")
+    parser.add_argument("--check", action="store_true", help="exit 1 if README.md or server.json is not up to date")
     args = parser.parse_args(argv)
-    current = README.read_text(encoding="utf-8")
-    fresh = render(current)
-    if args.check:
-        if fresh != current:
-            print(f"README.md is stale: run `{COMMAND}`", file=sys.stderr)
-            return 1
-        return 0
-    if fresh != current:
-        README.write_text(fresh, encoding="utf-8")
-        print("README.md updated", file=sys.stderr)
-    return 0
+    stale = 0
+    for path, build in ((README, render), (SERVER_JSON, render_server_json)):
+        current = path.read_text(encoding="utf-8")
+        fresh = build(current)
+        if fresh == current:
+            continue
+        if args.check:
+            print(f"{path.name} is stale: run `{COMMAND}`", file=sys.stderr)
+            stale = 1
+        else:
+            path.write_text(fresh, encoding="utf-8")
+            print(f"{path.name} updated", file=sys.stderr)
+    return stale
 
 
 if __name__ == "__main__":

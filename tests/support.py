@@ -6,6 +6,9 @@ package alike (``from conftest import`` did not: several directories have a ``co
 
 * tool facts, derived from :data:`glow_models_mcp.tools.TOOL_SPECS` (never copied): ``TOOL_NAMES``,
   ``READ_ONLY_TOOL_NAMES``, ``TOOL_OPERATION``;
+* values derived from a schema: :func:`minimal_instance` (any JSON schema), :func:`minimal_arguments`
+  (a tool's input), :func:`minimal_request` and :func:`minimal_answer` (an operation's request model
+  and successful upstream answer);
 * :class:`ReferenceAPI`: the reference Glow API (``glow_models_mcp.sandbox``) in this process, reached
   through ``httpx2.ASGITransport``: no socket, no thread, no uvicorn;
 * :func:`reference_settings`: settings with the sandbox credentials for a reference API URL;
@@ -35,6 +38,7 @@ from glow_models_mcp.sandbox import SANDBOX_API_KEY, RequestRecord, create_app
 from glow_models_mcp.sandbox.server import DEFAULT_TOKEN
 from glow_models_mcp.settings import Settings
 from glow_models_mcp.tools import READ_ONLY_TOOL_NAMES, TOOL_NAMES, TOOL_SPECS
+from glow_models_mcp.upstream import Operation
 
 __all__ = [
     "READ_ONLY_TOOL_NAMES",
@@ -49,6 +53,10 @@ __all__ = [
     "clean_env",
     "closed_port_url",
     "free_port",
+    "minimal_answer",
+    "minimal_arguments",
+    "minimal_instance",
+    "minimal_request",
     "reference_settings",
     "server_command",
     "serving",
@@ -68,25 +76,81 @@ SUPERADMIN_TOKEN = DEFAULT_TOKEN
 TOOL_OPERATION: dict[str, str] = {spec.name: spec.operation.name for spec in TOOL_SPECS}
 
 
-def minimal_arguments(schema: dict[str, Any], placeholder_id: str, name: str = "") -> Any:
-    """The smallest call a tool's advertised input ``schema`` accepts: only required fields, each
-    the simplest value of its type (``placeholder_id`` where an id goes, since a label or name would
-    first be looked up). Derived, so a new tool needs no hand-written entry."""
+def minimal_instance(
+    schema: dict[str, Any],
+    placeholder_id: str,
+    name: str = "",
+    *,
+    truth: bool = False,
+    defs: dict[str, Any] | None = None,
+) -> Any:
+    """The smallest value a JSON ``schema`` accepts: only required properties, each the simplest
+    value of its type, lists of exactly one item (``minItems`` when larger), ``placeholder_id``
+    where an id goes (a ``uuid`` string or an id field, see ``is_ref_field``), the first non-null
+    branch of a union, the lower bound of a number, ``truth`` for a boolean. With ``truth`` (an
+    answer rather than a call) optional id fields are filled too: an answer names what it is about.
+    ``$ref`` into ``$defs`` (pydantic's ``model_json_schema``) or into ``defs`` (e.g. the
+    contract's ``components.schemas``) is followed. Derived from the schema, so a new operation or
+    tool needs no hand-written entry."""
     from glow_models_mcp.arguments import is_ref_field
 
-    kind = schema.get("type")
-    if kind == "object":
-        props = schema.get("properties", {})
-        return {k: minimal_arguments(props[k], placeholder_id, k) for k in schema.get("required", [])}
-    if kind == "array":
-        return [minimal_arguments(schema.get("items", {}), placeholder_id, name)]
-    if kind == "string":
-        return placeholder_id if is_ref_field(name) or schema.get("format") == "uuid" else "x"
-    if kind == "integer":
-        return schema.get("minimum", 0)
-    if kind == "boolean":
-        return False
-    return None
+    defs = schema.get("$defs", {}) if defs is None else defs
+
+    def is_id(node: dict[str, Any]) -> bool:
+        return any(b.get("format") == "uuid" for b in [node, *node.get("anyOf", [])])
+
+    def walk(node: dict[str, Any], field: str) -> Any:
+        if "$ref" in node:
+            return walk(defs[node["$ref"].rsplit("/", 1)[1]], field)
+        if "const" in node:
+            return node["const"]
+        if "enum" in node:
+            return node["enum"][0]
+        for key in ("anyOf", "oneOf", "allOf"):
+            if key in node:
+                branches = [b for b in node[key] if b.get("type") != "null"] or node[key]
+                return walk(branches[0], field)
+        kind = node.get("type")
+        if kind == "object":
+            props = node.get("properties", {})
+            keys = [k for k in props if k in node.get("required", []) or (truth and is_id(props[k]))]
+            return {k: walk(props[k], k) for k in keys}
+        if kind == "array":
+            return [walk(node.get("items", {}), field) for _ in range(max(1, node.get("minItems", 1)))]
+        if kind == "string":
+            if is_ref_field(field) or node.get("format") == "uuid":
+                return placeholder_id
+            if node.get("format") == "date-time":
+                return "2000-01-01T00:00:00Z"
+            return "x" * max(1, node.get("minLength", 1))
+        if kind in ("integer", "number"):
+            if "minimum" in node:
+                return node["minimum"]
+            return node["exclusiveMinimum"] + 1 if "exclusiveMinimum" in node else 0
+        if kind == "boolean":
+            return truth
+        return None
+
+    return walk(schema, name)
+
+
+def minimal_arguments(schema: dict[str, Any], placeholder_id: str) -> Any:
+    """The smallest call a tool's advertised input ``schema`` accepts (:func:`minimal_instance`;
+    booleans ``false``). Derived, so a new tool needs no hand-written entry."""
+    return minimal_instance(schema, placeholder_id)
+
+
+def minimal_request(op: Operation[Any, Any], placeholder_id: str) -> Any:
+    """The smallest valid request model of ``op`` (derived from ``op.request_model``)."""
+    return op.request_model.model_validate(minimal_instance(op.request_model.model_json_schema(), placeholder_id))
+
+
+def minimal_answer(op: Operation[Any, Any], placeholder_id: str) -> dict[str, Any]:
+    """The smallest successful upstream answer of ``op``, as JSON: derived from
+    ``op.response_model`` (booleans ``true``: ``success`` and the like; ids given; a list holds one
+    item, which matches a batch of one, as :func:`minimal_arguments` sends)."""
+    body: dict[str, Any] = minimal_instance(op.response_model.model_json_schema(), placeholder_id, truth=True)
+    return body
 
 
 #: The tools whose operation may change data (everything not read-only).

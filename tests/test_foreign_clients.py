@@ -23,7 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import READ_ONLY_TOOL_NAMES, TOOL_NAMES, clean_env, free_port, server_command, wait_listening
+from support import (
+    READ_ONLY_TOOL_NAMES,
+    TOOL_NAMES,
+    clean_env,
+    free_port,
+    minimal_arguments,
+    server_command,
+    wait_listening,
+)
+
+from glow_models_mcp.tools import TOOL_SPECS
 
 pytestmark = pytest.mark.process
 
@@ -35,6 +45,11 @@ NPX = shutil.which("npx")
 
 TOOLS = sorted(TOOL_NAMES)
 READ_ONLY = sorted(READ_ONLY_TOOL_NAMES)
+#: Read-only tool -> the smallest arguments its schema accepts; client.mjs calls each, with a real
+#: model id for "<model_id>" (derived from TOOL_SPECS, so a new read-only tool is called too).
+READ_ONLY_CALLS = {
+    spec.name: minimal_arguments(spec.input_schema, "<model_id>") for spec in TOOL_SPECS if spec.read_only
+}
 
 if NODE is None or NPX is None:
     pytest.skip("Node.js (node and npx) is not installed: foreign-client checks skipped", allow_module_level=True)
@@ -81,7 +96,11 @@ def http_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 
 def _run(cmd: list[str], *, timeout: float = 60, cwd: Path = FOREIGN) -> subprocess.CompletedProcess[str]:
     # client.mjs takes the expected tool names from here (TOOL_SPECS), not from a copy of its own.
-    env = clean_env(EXPECTED_TOOLS=",".join(TOOLS), EXPECTED_READ_ONLY_TOOLS=",".join(READ_ONLY))
+    env = clean_env(
+        EXPECTED_TOOLS=",".join(TOOLS),
+        EXPECTED_READ_ONLY_TOOLS=",".join(READ_ONLY),
+        READ_ONLY_CALLS=json.dumps(READ_ONLY_CALLS),
+    )
     try:
         return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
@@ -112,6 +131,7 @@ def _check_summary(summary: dict[str, Any], transport: str) -> None:
     assert summary["validation_failures"] == 0
     # The cached validators reject wrong shapes: one probe per tool, plus two on a real search result.
     assert summary["schema_self_probes_rejected"] == len(TOOLS) + 2
+    assert summary["read_only_calls_given"] is True and summary["read_only_calls"] == READ_ONLY
     assert set(READ_ONLY) <= set(summary["tools_called"])
     assert {"create_models", "delete_models"} <= set(summary["tools_called"])
     assert "glow://models/docs" in summary["resources"]

@@ -1,14 +1,18 @@
-"""The README's generated tables (tools from ``TOOL_SPECS``, configuration from ``Settings``) are
-up to date, and the generator really draws on those sources."""
+"""The README's generated tables (tools from ``TOOL_SPECS``, configuration from ``Settings``) and the
+tool names in ``server.json`` are up to date, and the generator really draws on those sources."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from support import REPO
 
 from glow_models_mcp.settings import Settings
-from glow_models_mcp.tools import TOOL_SPECS
+from glow_models_mcp.tools import TOOL_NAMES, TOOL_SPECS
 from scripts import readme
+
+MODELS_BASE = "/api/v5/artifacts/models"
 
 
 def test_readme_tables_are_up_to_date() -> None:
@@ -20,8 +24,26 @@ def test_the_tool_table_has_one_row_per_tool_spec_in_order() -> None:
     rows = readme.tools_table().splitlines()[2:]
     assert [row.split("`")[1] for row in rows] == [spec.name for spec in TOOL_SPECS]
     for row, spec in zip(rows, TOOL_SPECS, strict=True):
-        assert f"`{spec.operation.method} …/{spec.operation.path.rsplit('/', 1)[1]}`" in row
+        path = spec.operation.path  # under the models base shortened to "…/<name>", elsewhere in full
+        route = path.replace(MODELS_BASE, "…", 1) if path.startswith(MODELS_BASE + "/") else path
+        assert f"`{spec.operation.method} {route}`" in row
         assert ("| read-only |" in row) is bool(spec.annotations.read_only_hint)
+
+
+def test_server_json_tool_names_are_up_to_date() -> None:
+    current = (REPO / "server.json").read_text(encoding="utf-8")
+    assert readme.render_server_json(current) == current, f"server.json is stale: run `{readme.COMMAND}` and commit"
+
+
+def test_server_json_names_every_tool_in_order() -> None:
+    (package,) = json.loads(readme.render_server_json((REPO / "server.json").read_text(encoding="utf-8")))["packages"]
+    (tools,) = [v for v in package["environmentVariables"] if v["name"] == "GLOW_MCP_TOOLS"]
+    names = tools["description"].split("Valid names: ", 1)[1].split(".", 1)[0]
+    assert names.split(", ") == list(TOOL_NAMES)
+    stale = (REPO / "server.json").read_text(encoding="utf-8").replace("Valid names: ", "Valid names: old_tool, ", 1)
+    assert "old_tool" not in readme.render_server_json(stale)
+    with pytest.raises(ValueError, match="GLOW_MCP_TOOLS"):
+        readme.render_server_json('{"packages": []}')
 
 
 def test_the_configuration_table_has_one_row_per_setting_with_its_flag_and_default() -> None:

@@ -11,6 +11,7 @@ import pydantic
 import pytest
 
 from glow_models_mcp import schemas as s
+from glow_models_mcp.upstream import OPERATIONS
 
 CONTRACT = json.loads(files("glow_models_mcp.sandbox").joinpath("models_openapi.json").read_text())
 COMPONENTS = CONTRACT["components"]["schemas"]
@@ -46,8 +47,34 @@ def _signature(node: dict[str, Any], defs: dict[str, Any], prefix: str) -> tuple
 
 
 def test_every_component_has_a_model() -> None:
-    assert set(s.COMPONENTS) == set(COMPONENTS)
-    assert len(s.COMPONENTS) == 53
+    assert COMPONENTS, "the contract lists no components"
+    assert sorted(s.COMPONENTS) == sorted(COMPONENTS)
+
+
+def _component(node: dict[str, Any] | None) -> str | None:
+    """The component a request body or a 200 answer refers to (``None`` for none)."""
+    if not node:
+        return None
+    return str(node["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1])
+
+
+def test_every_contract_operation_is_an_operation_with_its_models() -> None:
+    """Every contract path that takes the credentials is one ``upstream.OPERATIONS`` entry with
+    the contract's method, request component (``EmptyRequest`` and ``body=False`` when there is no
+    body) and 200 answer component; the rest (the CSV download) has none."""
+    ours = {(op.method, op.path): op for op in OPERATIONS.values()}
+    theirs = {}
+    for path, methods in CONTRACT["paths"].items():
+        for method, spec in methods.items():
+            if any(p["name"] == "X-Api-Key" for p in spec.get("parameters", [])):
+                theirs[(method.upper(), path)] = spec
+    assert sorted(ours) == sorted(theirs)
+    for key, spec in theirs.items():
+        op = ours[key]
+        request = _component(spec.get("requestBody"))
+        assert op.body is (request is not None), key
+        assert op.request_model.__name__ == (request or "EmptyRequest"), key
+        assert op.response_model.__name__ == _component(spec["responses"]["200"]), key
 
 
 @pytest.mark.parametrize("name", sorted(COMPONENTS))

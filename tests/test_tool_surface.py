@@ -123,7 +123,9 @@ async def test_annotations_match_behaviour() -> None:
         if ro:
             destructive, idempotent = False, True
         else:
-            assert tool["name"] in WRITE_HINTS, f"{tool['name']} changes data: add its expected hints to WRITE_HINTS"
+            assert tool["name"] in WRITE_HINTS, (
+                f"{tool['name']} changes data: add its expected hints to WRITE_HINTS (CONTRIBUTING.md, adding an operation)"
+            )
             destructive, idempotent = WRITE_HINTS[tool["name"]]
         assert ann["destructiveHint"] is destructive, tool["name"]
         assert ann["idempotentHint"] is idempotent, tool["name"]
@@ -183,7 +185,10 @@ async def test_tools_list_stays_within_its_budget() -> None:
     message = {"jsonrpc": "2.0", "id": 2, "result": {"tools": tools}}
     size = len(json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode())
     print(f"\ntools/list: {size} bytes, ~{size // 4} tokens for {len(tools)} tools (budget {TOOLS_LIST_BUDGET})")
-    assert size <= TOOLS_LIST_BUDGET, f"tools/list is {size} bytes, over its budget of {TOOLS_LIST_BUDGET}"
+    assert size <= TOOLS_LIST_BUDGET, (
+        f"tools/list is {size} bytes, over its budget of {TOOLS_LIST_BUDGET}: shorten descriptions, or raise "
+        "TOOLS_LIST_BUDGET with the reason in the same commit (CONTRIBUTING.md, adding an operation, step 4)"
+    )
 
 
 async def test_read_only_flag_registers_only_read_only_tools() -> None:

@@ -19,9 +19,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx2
+import pydantic
 import pytest
 import tenacity
-from support import SANDBOX_API_KEY, SUPERADMIN_TOKEN, ReferenceAPI
+from support import SANDBOX_API_KEY, SUPERADMIN_TOKEN, ReferenceAPI, minimal_answer, minimal_request
 
 from glow_models_mcp import schemas as s
 from glow_models_mcp import upstream
@@ -32,7 +33,7 @@ from glow_models_mcp.exceptions import (
     UpstreamUnavailable,
 )
 from glow_models_mcp.settings import REDACTED, Settings
-from glow_models_mcp.upstream import CREATE, DRAFTS, GET, OPERATIONS, REFRESH, SEARCH, UPDATE, GlowClient
+from glow_models_mcp.upstream import CREATE, DRAFTS, GET, OPERATIONS, REFRESH, SEARCH, GlowClient
 
 pytestmark = pytest.mark.anyio
 
@@ -75,21 +76,8 @@ class Upstream:
 
 
 def _ok_body(op: upstream.Operation[Any, Any]) -> dict[str, Any]:
-    """A minimal valid answer of ``op`` (every field of these responses is optional or given)."""
-    return {
-        "get": {"model_exists": False},
-        "search": {"models": [], "total_count": 0},
-        "drafts": {"entries": []},
-        "docs": {
-            "name": "models",
-            "type": "artifact",
-            "description": "d",
-            "entries": [],
-            "resources": [],
-            "permissions": [],
-            "api_operations": [],
-        },
-    }.get(op.name, {})
+    """A minimal valid answer of ``op``, derived from its response model."""
+    return minimal_answer(op, str(uuid.uuid4()))
 
 
 @pytest.fixture
@@ -104,15 +92,21 @@ async def _request(up: Upstream, op: upstream.Operation[Any, Any], body: Any = N
 
 
 def _body(op: upstream.Operation[Any, Any]) -> Any:
-    if op is CREATE:
-        return s.CreateModelApiRequest(models=[{"name": "x"}])
-    if op is UPDATE:
-        return s.UpdateModelApiRequest(models=[{"model_id": uuid.uuid4(), "name": "y"}])
-    if op.name == "duplicate":
-        return s.DuplicateModelApiRequest(model_id=uuid.uuid4())
-    if op.name == "delete":
-        return s.DeleteModelApiRequest(model_ids=[uuid.uuid4()])
-    return op.request_model()
+    """A minimal valid request of ``op``, derived from its request model."""
+    return minimal_request(op, str(uuid.uuid4()))
+
+
+@pytest.mark.parametrize("op", OPERATIONS.values(), ids=lambda op: op.name)
+def test_the_derived_bodies_are_valid(op: upstream.Operation[Any, Any]) -> None:
+    """The derived request and answer of every operation pass its models (what the retry and
+    fault tests send and answer), and an answer lacking a required field would not."""
+    assert isinstance(_body(op), op.request_model)
+    answer = _ok_body(op)
+    assert op.response_model.model_validate(answer).model_dump(mode="json", exclude_unset=True) == answer
+    for field in answer:
+        if op.response_model.model_fields[field].is_required():
+            with pytest.raises(pydantic.ValidationError):
+                op.response_model.model_validate({k: v for k, v in answer.items() if k != field})
 
 
 # --- against the reference API in process --------------------------------------------------------------
@@ -233,7 +227,7 @@ async def test_connection_errors_are_retried_for_every_operation(
     def refuse_then_answer(request: httpx2.Request, n: int) -> httpx2.Response:
         if n < 3:
             raise httpx2.ConnectError("[Errno 111] Connection refused")
-        return httpx2.Response(200, json=_ok_body(op) if op.read_only else _write_ok(op, request))
+        return httpx2.Response(200, json=_ok_body(op))
 
     up = Upstream(refuse_then_answer)
     code, _ = await _request(up, op, _body(op))
@@ -408,11 +402,3 @@ async def test_without_an_instance_url_nothing_is_sent() -> None:
     with pytest.raises(ConfigurationError, match="GLOW_INSTANCE_URL"):
         await _request(up, SEARCH, _body(SEARCH), instance_url=None)
     assert up.attempts == 0
-
-
-def _write_ok(op: upstream.Operation[Any, Any], request: httpx2.Request) -> dict[str, Any]:
-    if op is CREATE:
-        return {"results": [{"success": True, "model_id": str(uuid.uuid4()), "message": "ok"}]}
-    if op is REFRESH:
-        return {"success": True, "refreshed_views": [], "invalidated_tags": []}
-    raise AssertionError(op.name)

@@ -1,6 +1,6 @@
 """Pydantic v2 mirror of the Glow Models API v5 contract.
 
-One class per component schema of ``models-openapi.json`` (53 in all), each named exactly as the
+One class per component schema of ``models-openapi.json``, each named exactly as the
 component it mirrors. Two rules apply everywhere:
 
 * **Request models forbid unknown fields** (``extra="forbid"``): an agent's typo is an error that
@@ -679,7 +679,7 @@ class EmptyRequest(RequestModel):
     """No body: ``drafts`` and ``refresh`` take no arguments (not a contract component)."""
 
 
-#: Every contract component, by its component name (53 entries).
+#: Every contract component, by its component name (``tests/test_schemas.py`` compares them).
 COMPONENTS: dict[str, type[BaseModel]] = {
     name: obj for name in __all__ if isinstance(obj := globals().get(name), type) and name not in {"EmptyRequest"}
 }

@@ -8,7 +8,7 @@ pooling); :class:`GlowClient` owns it.
 Failure handling, in order:
 
 * the whole operation, retries included, is bounded by ``total_timeout`` seconds;
-* read-only operations (``get``, ``search``, ``drafts``, ``docs``) are retried with exponential
+* read-only operations (``Operation.read_only``: ``get``, ``search``...) are retried with exponential
   backoff and jitter on connection errors and on 502/503/504, honouring ``Retry-After``, at most
   ``max_retries`` extra attempts (tenacity). Other operations are retried only when the
   connection could not be opened at all, so a write that may have reached the server is never
@@ -109,9 +109,10 @@ DOCS = Operation("docs", "POST", f"{_BASE}/docs", s.DocsApiRequest, s.ComposedDo
 EXPORT = Operation("export", "POST", f"{_BASE}/export", s.ExportModelApiRequest, s.ExportModelApiResponse, False)
 REFRESH = Operation("refresh", "POST", f"{_BASE}/refresh", s.EmptyRequest, s.RefreshResponse, False, body=False)
 
-#: Every operation, by the upstream's short name.
+#: Every operation, by the upstream's short name: the constants above, in their order (a new
+#: constant is all a new operation needs here; ``tests/test_schemas.py`` checks them against the contract).
 OPERATIONS: dict[str, Operation[Any, Any]] = {
-    op.name: op for op in (GET, SEARCH, CREATE, UPDATE, DUPLICATE, DELETE, DRAFT, DRAFTS, DOCS, EXPORT, REFRESH)
+    op.name: op for op in list(globals().values()) if isinstance(op, Operation)
 }
 
 

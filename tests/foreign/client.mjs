@@ -7,7 +7,9 @@
 //
 // EXPECTED_TOOLS and EXPECTED_READ_ONLY_TOOLS (comma-separated, set by tests/test_foreign_clients.py
 // from the server's TOOL_SPECS) are the tool names tools/list must give and the read-only ones among
-// them; without them (a run by hand) the names are reported but not compared.
+// them; without them (a run by hand) the names are reported but not compared. READ_ONLY_CALLS (JSON,
+// set by the same test) maps each read-only tool to the smallest arguments its schema accepts, with
+// "<model_id>" where a real model id goes; without it every tool listed as read-only is called with {}.
 //
 // It lists tools, resources and resource templates; calls every read-only tool; creates a model
 // with a unique name, finds it with search_models, deletes it and checks it is gone; and reads the
@@ -36,6 +38,8 @@ function namesFromEnv(name) {
 }
 const EXPECTED_TOOLS = namesFromEnv("EXPECTED_TOOLS");
 const READ_ONLY_TOOLS = namesFromEnv("EXPECTED_READ_ONLY_TOOLS");
+const READ_ONLY_CALLS = process.env.READ_ONLY_CALLS === undefined ? null : JSON.parse(process.env.READ_ONLY_CALLS);
+const MODEL_ID_PLACEHOLDER = "<model_id>";
 const DOCS_URI = "glow://models/docs";
 const EXPECTED_TEMPLATES = ["glow://exports/{upload_id}", "glow://models/{model_id}/docs"];
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -184,7 +188,7 @@ async function main() {
       `resources/templates/list gave ${JSON.stringify(summary.resource_templates)}`,
     );
 
-    // --- every read-only tool ----------------------------------------------------------------------
+    // --- the read-only tools, with checks on what they answer ---------------------------------------
     const listing = await call("get_model", {});
     const sections = Object.entries(listing.options ?? {}).filter(([, v]) => v && Array.isArray(v.items) && v.items.length);
     check(sections.length > 0, `get_model without model_id listed no option sections: ${JSON.stringify(listing).slice(0, 500)}`);
@@ -204,10 +208,18 @@ async function main() {
     await call("get_model", { model_id: someModel.model_id });
     const gpt = await call("search_models", { search: "gpt", page_size: 5 });
     summary.search_gpt_count = gpt.total_count ?? (gpt.models ?? []).length;
-
-    await call("list_model_drafts", {});
     const docs = await call("get_model_docs", {});
     check(Array.isArray(docs.api_operations) && docs.api_operations.length > 0, "get_model_docs listed no operations");
+
+    // --- every read-only tool, with its smallest arguments -----------------------------------------
+    const readOnlyCalls =
+      READ_ONLY_CALLS ?? Object.fromEntries(tools.filter((t) => t.annotations?.readOnlyHint).map((t) => [t.name, {}]));
+    for (const [tool, args] of Object.entries(readOnlyCalls)) {
+      const withId = JSON.stringify(args).replaceAll(JSON.stringify(MODEL_ID_PLACEHOLDER), JSON.stringify(someModel.model_id));
+      await call(tool, JSON.parse(withId));
+    }
+    summary.read_only_calls = Object.keys(readOnlyCalls).sort();
+    summary.read_only_calls_given = READ_ONLY_CALLS !== null;
 
     // --- create, find, delete, verify gone ---------------------------------------------------------
     const name = `foreign-${kind}-${randomUUID().slice(0, 8)}`;

@@ -9,7 +9,8 @@ helpers every test directory shares (processes, ports, ``serving``, ``text_of``.
   conforms to the operation's response schema), and every request is recorded with its headers,
   body, arrival time and the time the client closed the connection, so tests can count attempts
   and observe cancellations.
-* ``fast_settings``: short timeouts for the fault tests; ``VALID_ARGS``: one valid call per tool.
+* ``fast_settings``: short timeouts for the fault tests; ``VALID_ARGS``: one valid call per tool;
+  ``ok_body``: a valid answer per operation (both derived from the schemas).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from support import minimal_arguments
+from support import minimal_answer, minimal_arguments
 
 from glow_models_mcp.settings import Settings
 from glow_models_mcp.tools import TOOL_SPECS
@@ -59,42 +60,13 @@ def fast_settings(url: str, **overrides: Any) -> Settings:
 # ------------------------------------------------------------------------------------------------
 
 _ID = "11111111-2222-4333-8444-555555555555"
-_ZERO = "00000000-0000-0000-0000-000000000000"
 
 
-def ok_body(op: str, request: Any = None) -> dict[str, Any]:
-    """A minimal body that conforms to the response schema of ``op``."""
-    if op == "get":
-        return {"model_exists": False, "can_edit": True}
-    if op == "search":
-        return {"models": [], "total_count": 0}
-    if op in ("create", "update"):
-        items = request.get("models", []) if isinstance(request, dict) else []
-        return {"results": [{"success": True, "model_id": _ID, "message": "ok"} for _ in items]}
-    if op == "duplicate":
-        return {"success": True, "model_id": _ID, "message": "Model duplicated"}
-    if op == "delete":
-        ids = request.get("model_ids", []) if isinstance(request, dict) else []
-        return {"results": [{"success": True, "model_id": i, "message": "deleted"} for i in ids]}
-    if op == "draft":
-        return {"success": True, "draft_id": _ID, "new_version": 1, "message": "saved"}
-    if op == "drafts":
-        return {"entries": []}
-    if op == "docs":
-        return {
-            "name": "models",
-            "type": "artifact",
-            "description": "Models",
-            "entries": [],
-            "resources": [],
-            "permissions": [],
-            "api_operations": [],
-        }
-    if op == "export":
-        return {"upload_id": _ZERO, "file_name": "models.csv", "row_count": 0}
-    if op == "refresh":
-        return {"success": True, "refreshed_views": ["mv_models"], "invalidated_tags": ["models"]}
-    raise KeyError(op)
+def ok_body(op: str) -> dict[str, Any]:
+    """A minimal body that conforms to the response schema of ``op`` (derived from its response
+    model by ``support.minimal_answer``: one item per list, like the one-item batches of
+    ``VALID_ARGS``)."""
+    return minimal_answer(OPERATIONS[op], _ID)
 
 
 #: One valid argument set per tool: the smallest call its input schema accepts (derived).
@@ -292,7 +264,7 @@ class FaultServer:
 
     async def _answer(self, seen: Seen, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         mode, op = seen.mode, seen.op
-        ok = json.dumps(ok_body(op, seen.json()) if op in OPERATIONS else {}).encode()
+        ok = json.dumps(ok_body(op) if op in OPERATIONS else {}).encode()
         if mode == "ok":
             await self._send(writer, "200 OK", "application/json", ok)
         elif mode == "slow":

@@ -35,6 +35,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.process]
 READ_TOOLS = {name: op for name, op in TOOL_OPERATION.items() if upstream.OPERATIONS[op].read_only}
 WRITE_TOOLS = {name: op for name, op in TOOL_OPERATION.items() if not upstream.OPERATIONS[op].read_only}
 ATTEMPTS = MAX_RETRIES + 1
+#: The fault classes a read-only operation is retried on: gateway errors and broken connections.
+RETRIED_FAULTS = ("502_html", "503_retry_after", "504", "disconnect", "close_mid_body")
 # Scheduling slack on top of the total timeout: generous, because a loaded 2-core machine (tests run on
 # two workers) can delay the answer by seconds. Which deadline fired is proven by the error text
 # ("total timeout of 3 s", "read timeout after 1 s"); the wall-clock bound only catches a hang.
@@ -215,11 +217,12 @@ async def test_50_mb_body_keeps_memory_bounded(fault: FaultServer, client: Any, 
 
 
 async def test_read_only_tools_retry_on_gateway_errors_and_broken_connections(fault: FaultServer, client: Any) -> None:
-    # Two rounds, each read operation under a different fault (every fault class at least once).
-    rounds = [
-        {"get": "502_html", "search": "503_retry_after", "drafts": "504", "docs": "disconnect"},
-        {"get": "close_mid_body", "search": "504", "drafts": "502_html", "docs": "503_retry_after"},
-    ]
+    # Rounds in which the read operations (derived from READ_TOOLS) take the retried fault classes
+    # in turn, shifted by one each round: every operation meets at least two classes, every class is used.
+    ops = sorted(set(READ_TOOLS.values()), key=list(upstream.OPERATIONS).index)
+    n = len(RETRIED_FAULTS)
+    rounds = [{op: RETRIED_FAULTS[(i + r) % n] for i, op in enumerate(ops)} for r in range(max(2, n - len(ops) + 1))]
+    assert {mode for plan in rounds for mode in plan.values()} == set(RETRIED_FAULTS), rounds
     for plan in rounds:
         fault.reset(**plan)
         fault.retry_after = "0"

@@ -13,6 +13,7 @@ only place the secrets may show up is where they belong: the upstream's request 
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import signal
@@ -165,19 +166,24 @@ async def test_every_tool_under_every_fault_leaks_nothing(
 # The real process
 # ------------------------------------------------------------------------------------------------
 
-MIXED_FAULTS = {
-    "get": "500_text",
-    "search": "echo_html",
-    "create": "hang",
-    "update": "invalid_json",
-    "delete": "schema_mismatch",
-    "duplicate": "close_mid_body",
-    "draft": "echo_401",
-    "drafts": "503_retry_after",
-    "docs": "echo_invalid",
-    "export": "huge_declared",
-    "refresh": "disconnect",
-}
+#: The faults of the process tests, given to the operations in turn (``OPERATIONS`` order, cycled
+#: when there are more operations): answers that echo the credentials, an error page, a hang, a cut
+#: connection, a body over the cap.
+MIXED_MODES = (
+    "500_text",
+    "echo_html",
+    "hang",
+    "invalid_json",
+    "close_mid_body",
+    "schema_mismatch",
+    "echo_401",
+    "503_retry_after",
+    "echo_invalid",
+    "huge_declared",
+    "disconnect",
+)
+MIXED_FAULTS = dict(zip(OPERATIONS, itertools.cycle(MIXED_MODES)))
+assert set(MIXED_FAULTS.values()) == set(MIXED_MODES), "fewer operations than MIXED_MODES: some faults unused"
 
 
 def _process_env(fault: FaultServer, **extra: str) -> dict[str, str]:

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib.resources import files
 from typing import Any
 
 import httpx2
@@ -14,14 +16,32 @@ from starlette.testclient import TestClient
 from support import SANDBOX_API_KEY, SUPERADMIN_TOKEN
 
 from glow_models_mcp.sandbox import SandboxServer, create_app
+from glow_models_mcp.upstream import OPERATIONS
 
 BASE = "/api/v5/artifacts/models"
+#: The upstream contract the reference API implements and serves (``models_openapi.json``).
+CONTRACT: dict[str, Any] = json.loads(
+    files("glow_models_mcp.sandbox").joinpath("models_openapi.json").read_text(encoding="utf-8")
+)
+#: ``(METHOD, path)`` of every contract operation that takes the credentials (all but the CSV download).
+AUTH_OPERATIONS: list[tuple[str, str]] = [
+    (method.upper(), path)
+    for path, methods in CONTRACT["paths"].items()
+    for method, operation in methods.items()
+    if any(p["name"] == "X-Api-Key" and p["in"] == "header" for p in operation.get("parameters", []))
+]
 SUPERADMIN, ADMIN, MEMBER = SUPERADMIN_TOKEN, "sandbox-admin", "sandbox-member"
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 
 
 def auth_headers(token: str = SUPERADMIN, **extra: str) -> dict[str, str]:
     return {"X-Api-Key": SANDBOX_API_KEY, "Authorization": f"Bearer {token}", **extra}
+
+
+def path_of(op: str) -> str:
+    """The path of ``op``: a short operation name of ``upstream.OPERATIONS`` (``get``, ``search``...),
+    or a path (starting with ``/``) as it is."""
+    return op if op.startswith("/") else OPERATIONS[op].path
 
 
 def unique(prefix: str = "m") -> str:
@@ -73,9 +93,10 @@ class Api:
         return httpx2.Client(base_url=self.url, headers=headers, timeout=30)
 
     def post(self, op: str, body: Any = None, *, token: str = SUPERADMIN, **kwargs: Any) -> httpx2.Response:
+        """POST ``body`` to ``op`` (a short operation name or a path, see :func:`path_of`)."""
         if body is not None:
             kwargs["json"] = body
-        return self.client(token).post(f"{BASE}/{op}", **kwargs)
+        return self.client(token).post(path_of(op), **kwargs)
 
     def ok(self, op: str, body: Any = None, *, token: str = SUPERADMIN) -> Any:
         response = self.post(op, body, token=token)
@@ -83,7 +104,7 @@ class Api:
         return response.json()
 
     def draft(self, body: Any, *, token: str = SUPERADMIN, **kwargs: Any) -> httpx2.Response:
-        return self.client(token).patch(f"{BASE}/draft", json=body, **kwargs)
+        return self.client(token).patch(path_of("draft"), json=body, **kwargs)
 
     # -- shortcuts ------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The local reference Glow Models API ("sandbox").
 
-A Starlette app on SQLite that implements the eleven Models operations and the CSV download with
+A Starlette app on SQLite that implements every Models operation and the CSV download with
 the real paths, shapes, auth headers, error texts and quirks of the Glow v5 server, seeded with the
 platform's model catalog. It is a stand-in for trying and testing, never a replacement.
 

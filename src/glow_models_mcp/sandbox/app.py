@@ -7,10 +7,10 @@ Request flow, as on the real FastAPI server:
    because FastAPI parses the body before it runs dependencies);
 3. authentication (``X-Api-Key`` and ``Authorization: Bearer``), 401 with the upstream's texts;
 4. body validation, 422 in FastAPI's shape;
-5. the operation. ``get``/``search``/``create``/``update``/``duplicate``/``delete``/``draft``/
-   ``drafts`` turn unexpected failures into a JSON 500 (``Database error: ...`` for database
-   failures); ``docs``/``export``/``refresh`` have no such handler upstream, so an unexpected
-   failure there is a plain-text ``Internal Server Error``.
+5. the operation. Unexpected failures become a JSON 500 (``Database error: ...`` for database
+   failures), except on the routes made with ``endpoint(..., catch=False)`` (``docs``, ``export``,
+   ``refresh``), which have no such handler upstream: an unexpected failure there is a plain-text
+   ``Internal Server Error``.
 """
 
 from __future__ import annotations

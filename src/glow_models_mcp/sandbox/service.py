@@ -1,4 +1,4 @@
-"""The eleven operations of the Models API, with the real server's rules and texts.
+"""The operations of the Models API, one method each, with the real server's rules and texts.
 
 Each public method runs under the database lock, so an operation never interleaves with another.
 4xx answers are raised as :class:`HTTPError`, database failures as :class:`DatabaseError`.
