@@ -21,7 +21,7 @@ from glow_models_mcp.exceptions import MAX_DETAIL_CHARS, ResponseTooLarge, Upstr
 from glow_models_mcp.sections import SECTIONS
 from glow_models_mcp.server import build_server
 from glow_models_mcp.settings import Settings
-from glow_models_mcp.stdio import invalid_line_replies
+from glow_models_mcp.stdio import MAX_BATCH_ANSWERS, invalid_line_replies
 from glow_models_mcp.tools import WHERE
 from glow_models_mcp.upstream import CREATE, SEARCH, GlowClient
 
@@ -209,3 +209,50 @@ async def test_a_copy_with_no_departments_is_said_to_be_a_default_model(client: 
     read = await client.call_tool("get_model", {"model_id": copy.structured_content["model_id"], "view": "full"})
     assert not read.structured_content["departments"].get("current")
     assert not (await client.call_tool("delete_models", {"model_ids": [copy.structured_content["model_id"]]})).is_error
+
+
+async def test_an_exact_name_is_found_past_the_first_page_of_search_hits(client: Any) -> None:
+    """A name that is a substring of many other names (more than one search page) still resolves,
+    and a second model with it is warned about."""
+    stem = f"qq{uuid.uuid4().hex[:4]}"
+    many = [{"name": f"a-{stem}-{i:03d}"} for i in range(120)] + [{"name": stem}]
+    created = await client.call_tool("create_models", {"models": many})
+    assert not created.is_error, _text(created)
+    ids = [r["model_id"] for r in created.structured_content["results"]]
+    read = await client.call_tool("get_model", {"model_id": stem})
+    assert not read.is_error and read.structured_content["name"] == stem, _text(read)
+    twin = await client.call_tool("create_models", {"models": [{"name": stem}]})
+    (warning,) = twin.structured_content["warnings"]
+    assert "also named" in warning and ids[-1] in warning
+    ids += [r["model_id"] for r in twin.structured_content["results"]]
+    assert not (await client.call_tool("delete_models", {"model_ids": ids})).is_error
+
+
+async def test_a_lookup_error_stays_small_however_many_labels_fail(client: Any) -> None:
+    labels = [f"no-such-modality-{i}" for i in range(3000)]
+    result = await client.call_tool("create_models", {"models": [{"name": "x", "modality_ids": labels}]})
+    text = _text(result)
+    assert result.is_error and "3000 label(s) or name(s) could not be resolved" in text
+    assert "- ... and 2980 more label(s) or name(s)" in text
+    assert sum(line.startswith("- models.0.modality_ids.") for line in text.splitlines()) == 20
+    assert len(text.encode()) < 12_000, len(text.encode())
+
+
+async def test_a_copy_whose_department_does_not_exist_says_so(client: Any) -> None:
+    missing = str(uuid.UUID(int=1))
+    copy = await client.call_tool(
+        "duplicate_model",
+        {"model_id": "gpt-5-nano", "name": f"nano-{uuid.uuid4().hex[:4]}", "department_ids": [missing]},
+    )
+    assert not copy.is_error  # the copy was made: a failure would be retried
+    (warning,) = copy.structured_content["warnings"]
+    assert "an id in the request does not exist" in warning and "retry" not in warning.lower()
+    assert not (await client.call_tool("delete_models", {"model_ids": [copy.structured_content["model_id"]]})).is_error
+
+
+def test_a_huge_batch_gets_one_answer_not_one_per_request() -> None:
+    ping = '{"jsonrpc":"2.0","id":%d,"method":"ping"}'
+    at_cap = invalid_line_replies("[" + ",".join(ping % i for i in range(MAX_BATCH_ANSWERS)) + "]")
+    assert [r["id"] for r in at_cap] == list(range(MAX_BATCH_ANSWERS))
+    (over,) = invalid_line_replies("[" + ",".join(["1"] * 100_000) + "]")
+    assert over["id"] is None and "100000 requests in this batch; none was run" in over["error"]["message"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pydantic
 
 from .exceptions import (
+    MAX_DETAIL_ITEMS,
     ConfigurationError,
     GlowError,
     LookupFailed,
@@ -26,6 +27,11 @@ from .exceptions import (
     UpstreamUnavailable,
     detail_text,
 )
+
+#: Most unresolved labels or names a lookup error lists (the rest are counted), and the candidates
+#: each gets when more than two failed (up to ``MAX_DETAIL_ITEMS`` otherwise).
+MAX_LOOKUP_PROBLEMS = 20
+FEW_CANDIDATES = 5
 
 
 @dataclass(frozen=True)
@@ -181,10 +187,16 @@ def render_lookup_error(subject: str, exc: LookupFailed) -> str:
     reference with its reason and candidates (``label = id``), then where the full lists are."""
     count = len(exc.problems)
     lines = [f"{subject}: {count} label(s) or name(s) could not be resolved to an id; nothing was sent or written:"]
-    for problem in exc.problems:
+    shown = exc.problems[:MAX_LOOKUP_PROBLEMS]
+    per_problem = MAX_DETAIL_ITEMS if len(shown) <= 2 else FEW_CANDIDATES  # bounded however many fail
+    for problem in shown:
         lines.append(f"- {problem.path}: {problem.reason}.")
         if problem.candidates:
             lines.append("  Candidates (label = id):")
-            lines.extend(f"    {label} = {ident}" for label, ident in problem.candidates)
+            lines.extend(f"    {label} = {ident}" for label, ident in problem.candidates[:per_problem])
+            if len(problem.candidates) > per_problem:
+                lines.append(f"  ... and {len(problem.candidates) - per_problem} more candidates")
+    if count > len(shown):
+        lines.append(f"- ... and {count - len(shown)} more label(s) or name(s) that could not be resolved")
     lines.append(exc.where)
     return "\n".join(lines)

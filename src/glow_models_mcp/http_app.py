@@ -336,32 +336,58 @@ class MessageShape:
         if refused is not None:
             await refused(scope, receive, send)
             return
-        media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-        if media != "application/json":
+        media, _, params = request.headers.get("content-type", "").partition(";")
+        charset = next((v for k, _, v in (p.strip().partition("=") for p in params.split(";")) if k == "charset"), "")
+        if media.strip().lower() != "application/json" or charset.strip('"').lower() not in ("", "utf-8", "utf8"):
             await _answer(send, 415, _UNSUPPORTED_MEDIA_TYPE)
+            return
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await _answer(send, 413, _too_large(self.max_bytes))
             return
         read: list[Message] = []
         size = 0
-        while size <= self.max_bytes:
-            message = await receive()
-            read.append(message)
-            size += len(message.get("body", b""))
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
+        with anyio.move_on_after(BODY_READ_SECONDS) as reading:
+            while size <= self.max_bytes:
+                message = await receive()
+                if message["type"] == "http.disconnect":  # the client is gone: nobody to answer
+                    return
+                read.append(message)
+                size += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+        if reading.cancelled_caught:
+            await _answer(send, 408, _BODY_TIMEOUT)
+            return
         if size > self.max_bytes:
-            await self.app(scope, _replay(read, receive), send)
+            await _answer(send, 413, _too_large(self.max_bytes))
             return
         body = b"".join(m.get("body", b"") for m in read)
         if body.startswith(_BOM):  # a BOM may be ignored (RFC 8259 §8.1); the SDK took it for a parse error
             body = body[len(_BOM) :]
-            read = [{"type": "http.request", "body": body, "more_body": False}]
         answer = _shape_answer(body)
         if answer is None:
-            await self.app(scope, _replay(read, receive), send)
+            await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
         elif answer == b"":
             await _answer(send, 202, b"")
         else:
             await _answer(send, 400, answer)
+
+
+#: Longest wait for a request body to arrive whole (a client sending it byte by byte is cut off).
+BODY_READ_SECONDS = 30.0
+
+_BODY_TIMEOUT = (
+    b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Request Timeout: the body did not arrive within '
+    + str(int(BODY_READ_SECONDS)).encode()
+    + b' s"}}'
+)
+
+
+def _too_large(max_bytes: int) -> bytes:
+    setting = Settings.model_fields["max_request_bytes"].validation_alias
+    message = f"Payload Too Large: the body is over {max_bytes} bytes ({setting})"
+    return json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}}).encode()
 
 
 _UNSUPPORTED_MEDIA_TYPE = (
@@ -371,6 +397,7 @@ _UNSUPPORTED_MEDIA_TYPE = (
 
 
 _BOM = "\ufeff".encode()
+_NOT_UTF8 = b'{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: not valid UTF-8"}}'
 
 
 def _shape_answer(body: bytes) -> bytes | None:
@@ -380,6 +407,9 @@ def _shape_answer(body: bytes) -> bytes | None:
 
     try:
         text = body.decode("utf-8")
+    except UnicodeDecodeError:  # JSON is UTF-8 (RFC 8259 §8.1); the SDK's SSE path answered in plain text
+        return _NOT_UTF8
+    try:
         data = json.loads(text)
     except (ValueError, RecursionError):
         return None  # not JSON (or nested too deep): the SDK answers -32700

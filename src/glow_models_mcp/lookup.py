@@ -339,10 +339,8 @@ async def models_by_name(client: GlowClient, names: Sequence[str]) -> dict[str, 
     # Searched in the composed form (NFC), which is how names are usually stored; compared with norm().
     distinct = list(dict.fromkeys(unicodedata.normalize("NFC", n.strip()) for n in names))
     if len(distinct) <= NAMES_BY_SEARCH and all(len(n) <= SEARCH_TERM_MAX for n in distinct):
-        pages = await gather_limited(
-            [partial(client.request, SEARCH, s.SearchModelApiRequest(search=n, page_size=100)) for n in distinct]
-        )
-        found = {n: _hits(page.models) for n, (_, page) in zip(distinct, pages, strict=True)}
+        hits = await gather_limited([partial(_active_models, client, n) for n in distinct])
+        found = dict(zip(distinct, hits, strict=True))
     else:
         every = await _active_models(client)
         found = {n: every for n in distinct}
@@ -365,11 +363,13 @@ def _hits(models: Sequence[s.ListModelApiModel] | None) -> list[Hit]:
     return [(m.name or "", m.model_id) for m in models or [] if m.model_id is not None]
 
 
-async def _active_models(client: GlowClient) -> list[Hit]:
-    """Every active model (at most :data:`MAX_LISTED_MODELS`), ``search`` page by page."""
+async def _active_models(client: GlowClient, search: str | None = None) -> list[Hit]:
+    """Every active model whose name or description contains ``search`` (every one for None; at
+    most :data:`MAX_LISTED_MODELS`), ``search`` page by page."""
     hits: list[Hit] = []
     while len(hits) < MAX_LISTED_MODELS:
-        _, page = await client.request(SEARCH, s.SearchModelApiRequest(page_size=PAGE, page_offset=len(hits)))
+        request = s.SearchModelApiRequest(search=search, page_size=PAGE, page_offset=len(hits))
+        _, page = await client.request(SEARCH, request)
         batch = _hits(page.models)
         hits += batch
         if not batch or len(hits) >= (page.total_count or 0):

@@ -382,7 +382,7 @@ class CreateModelApiRequest(RequestModel):
     """Body of ``POST /api/v5/artifacts/models/create``. Mirrors ``CreateModelApiRequest``."""
 
     models: list[CreateModelItem] = Field(
-        min_length=1, max_length=MAX_BATCH, description="Models to create, all-or-nothing."
+        min_length=1, max_length=MAX_BATCH, description="Models to create, validated all-or-nothing."
     )
 
 
@@ -414,7 +414,7 @@ class UpdateModelApiRequest(RequestModel):
     """Body of ``POST /api/v5/artifacts/models/update``. Mirrors ``UpdateModelApiRequest``."""
 
     models: list[UpdateModelItem] = Field(
-        min_length=1, max_length=MAX_BATCH, description="Models to update, all-or-nothing."
+        min_length=1, max_length=MAX_BATCH, description="Models to update, validated all-or-nothing."
     )
 
 

@@ -35,7 +35,9 @@ def instructions(*, writes: bool) -> str:
     )
     if writes:
         return text + (
-            " create_models and update_models are all-or-nothing batches; delete_models is permanent; "
+            " create_models and update_models validate every item before writing any, but an id that does not "
+            "exist fails mid-batch after earlier items are written (labels are checked first); delete_models is "
+            "permanent; "
             "patch_model_draft with base_model_id drafts a change to review before update_models."
         )
     return text + " This server is read-only."

@@ -90,6 +90,9 @@ def fast_path_available() -> bool:
 # Answers for the lines the SDK cannot take
 # ------------------------------------------------------------------------------------------------
 
+#: A batch with more requests than this gets one error (id null) instead of one per request.
+MAX_BATCH_ANSWERS = 100
+
 _PARSE_ERROR = {"code": -32700, "message": "Parse error"}
 _TOO_LONG = {"code": -32700, "message": "Parse error: line too long"}
 _NOT_UTF8 = {"code": -32700, "message": "Parse error: not valid UTF-8 (RFC 8259 §8.1)"}
@@ -142,7 +145,8 @@ def invalid_line_replies(line: str) -> list[dict[str, Any]]:
     * text that is not JSON: -32700, ``id`` null;
     * a JSON-RPC **batch** (a JSON array; batches were removed from MCP in 2025-06-18, so none is
       run, not even partly): an empty array gets one -32600 with ``id`` null, as JSON-RPC 2.0
-      says; otherwise each element that is a request gets its own -32600 carrying its ``id``
+      says; a batch of more than :data:`MAX_BATCH_ANSWERS` requests gets one too; otherwise each
+      element that is a request gets its own -32600 carrying its ``id``
       (an element that is not an object, or whose ``id`` is not a string or an integer, gets
       one with ``id`` null), so a client waiting on each id is answered on each. Notifications
       and responses inside the batch get nothing; a batch of only those gets no answer at all;
@@ -164,7 +168,11 @@ def invalid_line_replies(line: str) -> list[dict[str, Any]]:
     if isinstance(data, list):
         if not data:
             return [_error(None, _BATCH)]
-        return [_error(rid, _BATCH) for answer, rid in map(_reply_id, data) if answer]
+        replies = [_error(rid, _BATCH) for answer, rid in map(_reply_id, data) if answer]
+        if len(replies) > MAX_BATCH_ANSWERS:  # one answer, not megabytes of them
+            many = {**_BATCH, "message": f"{_BATCH['message']} ({len(replies)} requests in this batch; none was run)"}
+            return [_error(None, many)]
+        return replies
     answer, rid = _reply_id(data)
     return [_error(rid, _INVALID)] if answer else []
 
@@ -314,7 +322,8 @@ class _Lines:
             try:
                 text = line.decode("utf-8").removeprefix("\ufeff")  # a BOM may be ignored (RFC 8259 §8.1)
             except UnicodeDecodeError:  # not run with replacement characters: they would be written
-                await self._reply([_error(_top_level_id(line.decode("utf-8", errors="replace")), _NOT_UTF8)])
+                rid = _top_level_id(line.decode("utf-8", errors="replace"))
+                await self._reply([_error(None if "\ufffd" in str(rid) else rid, _NOT_UTF8)])
                 continue
             if not text.strip():
                 continue

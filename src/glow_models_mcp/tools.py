@@ -463,7 +463,8 @@ async def _duplicate_model(call: Call[s.DuplicateModelApiRequest, s.DuplicateMod
         try:
             failure = _batch_failure("update_models", await call.send(UPDATE, update))
         except GlowError as exc:
-            failure = render_error("update_models", exc, call.state.display_url, ErrorHints(WHERE))
+            hints = ErrorHints(WHERE, database_error=_DB_ERROR)  # e.g. a department id that does not exist
+            failure = render_error("update_models", exc, call.state.display_url, hints)
         if failure:
             warnings.append(
                 f"the copy {copy_id} was made, but setting its {what} failed; fix it with update_models "
