@@ -82,6 +82,10 @@ def test_error_hints_fit_the_failure() -> None:
     assert "no such route" in route and "without /api/v5" in route and "deleted" not in route
     model = render_error("get_model", UpstreamHTTPError("get", 404, "Model 5 not found"), "http://x", hints)
     assert "find the model's current id with search_models" in model
+    item = render_error("update_models", UpstreamHTTPError("update", 404, "Item 0: Model 5 not found."), "x", hints)
+    assert "find the model's current id" in item
+    page = render_error("search_models", UpstreamHTTPError("search", 404, "<html>nginx</html>"), "http://x", hints)
+    assert "no such route" in page and "deleted" not in page
     big = ResponseTooLarge("search", "too big", size=20_000_000, cap=10_485_760, setting="GLOW_MAX_RESPONSE_BYTES")
     text = render_error("search_models", big, "http://x", hints)
     assert (

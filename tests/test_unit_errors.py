@@ -83,7 +83,7 @@ def test_retry_after_is_named_in_the_next_step() -> None:
 def test_default_hints_give_the_generic_steps() -> None:
     plain = ErrorHints(WHERE)
     assert "ask a Glow admin" in next_step(_http(403), plain)
-    assert "find the model's current id with find_things" in next_step(_http(404), plain)
+    assert "find the model's current id with find_things" in next_step(_http(404, "Model 42 not found"), plain)
     assert "retry once" in next_step(_http(500, "division by zero"), plain)
     assert "retry once" in next_step(_http(500, "Database error: foreign key"), plain)
 

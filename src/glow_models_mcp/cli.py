@@ -115,7 +115,7 @@ def load_settings(args: argparse.Namespace) -> Any:
         return Settings(**overrides)
     except pydantic.ValidationError as exc:
         lines = [
-            f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            f"  {'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
             for e in exc.errors(include_url=False, include_input=False)
         ]
         _die("invalid configuration:\n" + "\n".join(lines), EXIT_CONFIG)
