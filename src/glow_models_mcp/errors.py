@@ -92,9 +92,10 @@ def next_step(error: UpstreamHTTPError, hints: ErrorHints) -> str:
             "Next step: the Glow server redirects this request (e.g. http to https); set GLOW_INSTANCE_URL to the "
             "final address and restart the MCP server."
         )
-    if status == 404 and not ("Model" in detail and "not found" in detail):
-        # Not the API's "Model <id> not found" (or "Item <i>: Model <id> not found."): FastAPI's "Not
-        # Found" for a route it does not have, or a page from something that is not the Glow API.
+    if status == 404 and "not found" not in detail:
+        # Not the API's "<what> not found" ("Model <id> not found", "Item <i>: Model <id> not found.",
+        # "Upload not found"): FastAPI's "Not Found" for a route it does not have, or a page from
+        # something that is not the Glow API.
         return (
             "Next step: the Glow server has no such route; check that GLOW_INSTANCE_URL is the server's root URL "
             "(without /api/v5) and restart the MCP server."
