@@ -315,8 +315,13 @@ class MessageShape:
       one -32600 carrying the request's id (null when it has none); a malformed notification or
       response: 202.
 
-    Everything else (a valid message, a body that is not JSON, one over ``max_bytes``: the SDK
-    answers those, with -32700 or 413) is passed on untouched. ``Host``/``Origin`` checks come first.
+    * a body that is not JSON, or not UTF-8: 400 with -32700 (the SDK's SSE path answered in plain
+      text); a UTF-8 BOM is ignored (RFC 8259 §8.1);
+    * a body over ``max_bytes``: 413, a body that does not arrive whole within
+      :data:`BODY_READ_SECONDS`: 408, both with a JSON-RPC error; a client gone mid-body: nothing
+      (the SDK logged a traceback).
+
+    A valid message is passed on, whole, to the SDK. ``Host``/``Origin`` checks come first.
     """
 
     def __init__(
@@ -411,8 +416,9 @@ def _shape_answer(body: bytes) -> bytes | None:
         return _NOT_UTF8
     try:
         data = json.loads(text)
-    except (ValueError, RecursionError):
-        return None  # not JSON (or nested too deep): the SDK answers -32700
+    except (ValueError, RecursionError):  # not JSON (-32700), or nested too deep (-32600 with its id), as on stdio
+        (reply,) = invalid_line_replies(text)  # the SDK's SSE path answered these in plain text
+        return json.dumps(reply, separators=(",", ":")).encode()
     if isinstance(data, dict) and not ("id" in data and "method" in data and not _valid_id(data["id"])):
         try:
             types.jsonrpc_message_adapter.validate_python(data, by_name=False)
