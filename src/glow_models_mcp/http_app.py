@@ -421,7 +421,7 @@ def _shape_answer(body: bytes) -> bytes | None:
         return json.dumps(reply, separators=(",", ":")).encode()
     if isinstance(data, dict) and not ("id" in data and "method" in data and not _valid_id(data["id"])):
         try:
-            types.jsonrpc_message_adapter.validate_python(data, by_name=False)
+            types.jsonrpc_message_adapter.validate_json(text, by_name=False)  # the SDK's parser, as on stdio
             return None
         except ValueError:
             pass

@@ -607,9 +607,8 @@ def _raw_post(url: str, body: str) -> httpx2.Response:
 @pytest.mark.process
 def test_bodies_past_the_json_parser_limits_are_refused_cleanly() -> None:
     """Nesting deeper than the SDK's JSON parser allows (~200 levels) and lone-surrogate escapes are
-    refused by the transport with JSON-RPC -32700 before any tool runs: a protocol error we cannot
-    turn into a tool error (the request id is unknown at that point), but no crash, nothing sent
-    upstream, and the next request is served."""
+    refused before any tool runs, as on stdio: JSON-RPC -32600 with the request's id (found without
+    recursion), no crash, nothing sent upstream, and the next request is served."""
     deep = "[" * 10_000 + '"x"' + "]" * 10_000
     bodies = [
         '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_models","arguments":{"model_ids":'
@@ -621,10 +620,10 @@ def test_bodies_past_the_json_parser_limits_are_refused_cleanly() -> None:
         cfg = fast_settings(fault.url)
         server = build_server(cfg)
         with serving(server, cfg, "http") as running:
-            for body in bodies:
+            for rid, body in enumerate(bodies, start=1):
                 response = _raw_post(running.url, body)
                 assert response.status_code == 400, response.text[:300]
-                assert response.json()["error"]["code"] == -32700
+                assert (response.json()["id"], response.json()["error"]["code"]) == (rid, -32600)
             ok = _raw_post(
                 running.url,
                 '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search_models","arguments":{"search":"\\ud83d\\ude00"}}}',
