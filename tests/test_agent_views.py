@@ -400,7 +400,7 @@ async def test_write_results_are_one_line_that_says_everything(agent: Agent) -> 
     updated = await agent.call("update_models", {"models": [{"model_id": name, "description": "d"}]})
     assert _text(updated) == f"Updated 1 model(s): {model_id}."
     deleted = await agent.call("delete_models", {"model_ids": [name]})
-    assert _text(deleted) == f"Deleted 1 of 1 model(s): {model_id}."
+    assert _text(deleted) == f"Deleted 1 of 1 model(s): '{name}' ({model_id})."  # the name, as the upstream gave it
 
 
 # ------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ below reads the spec and names no tool. :data:`TOOL_SPECS` is the only list of t
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -537,8 +538,17 @@ def _get_summary(req: s.GetModelApiRequest, res: s.GetModelApiResponse) -> str:
     return f"Model {visible(name or req.model_id)}{draft}."
 
 
+_DELETED_NAME = re.compile(r"^Model '(.*)' deleted successfully\.?$", re.DOTALL)
+
+
+def _deleted(result: s.DeleteModelResult) -> str:
+    """``'<name>' (<id>)`` when the upstream's message names the model, else the id."""
+    found = _DELETED_NAME.match(result.message or "")
+    return f"{visible(found.group(1))!r} ({result.model_id})" if found else str(result.model_id)
+
+
 def _delete_summary(_req: s.DeleteModelApiRequest, res: s.DeleteModelApiResponse) -> str:
-    done = [str(r.model_id) for r in res.results if r.success]
+    done = [_deleted(r) for r in res.results if r.success]
     failed = [f"{r.model_id} ({r.message})" for r in res.results if not r.success]
     text = f"Deleted {len(done)} of {len(res.results)} model(s)" + (f": {', '.join(done)}" if done else "")
     return text + (f"; not deleted: {', '.join(failed)}." if failed else ".")
