@@ -73,7 +73,8 @@ async def test_a_client_gone_mid_body_gets_nothing_and_breaks_nothing(transport:
 @pytest.mark.parametrize("transport", PATHS)
 async def test_bytes_that_are_not_utf8_are_a_jsonrpc_parse_error(transport: str) -> None:
     status, body = await _post(transport, [b'{"jsonrpc":"2.0","id":7,"method":"ping","params":{"x":"\xff"}}'])
-    assert status == 400 and json.loads(body)["error"] == {"code": -32700, "message": "Parse error: not valid UTF-8"}
+    error = {"code": -32700, "message": "Parse error: not valid UTF-8 (RFC 8259 §8.1)"}
+    assert status == 400 and json.loads(body) == {"jsonrpc": "2.0", "id": 7, "error": error}  # as on stdio
 
 
 @pytest.mark.parametrize("transport", PATHS)

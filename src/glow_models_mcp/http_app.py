@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .server import GlowServer
 from .settings import Settings
-from .stdio import invalid_line_replies
+from .stdio import check_message
 
 # ------------------------------------------------------------------------------------------------
 
@@ -261,6 +261,14 @@ def _route_path(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
+async def _refused(security: TransportSecurityMiddleware, scope: Scope, receive: Receive, send: Send) -> bool:
+    """Answer a request that fails the ``Host``/``Origin`` checks (421/403); True if it did."""
+    refused = await security.validate_request(Request(scope, receive), is_post=False)
+    if refused is not None:
+        await refused(scope, receive, send)
+    return refused is not None
+
+
 class PostOnly:
     """ASGI middleware for the stateless streamable HTTP endpoint: any method but POST gets 405
     with ``Allow: POST``.
@@ -280,10 +288,7 @@ class PostOnly:
         if scope["type"] != "http" or scope["method"] == "POST" or _route_path(scope) != self.path:
             await self.app(scope, receive, send)
             return
-        request = Request(scope, receive)
-        refused = await self._security.validate_request(request, is_post=False)
-        if refused is not None:
-            await refused(scope, receive, send)
+        if await _refused(self._security, scope, receive, send):
             return
         await send(
             {
@@ -313,15 +318,15 @@ class MessageShape:
     * JSON that is not a message (a scalar, a wrong ``jsonrpc``, a request whose ``id`` is null or
       not a string or an integer, which the SDK took for a notification and dropped): 400 with
       one -32600 carrying the request's id (null when it has none); a malformed notification or
-      response: 202.
-
+      response: 202;
     * a body that is not JSON, or not UTF-8: 400 with -32700 (the SDK's SSE path answered in plain
       text); a UTF-8 BOM is ignored (RFC 8259 §8.1);
     * a body over ``max_bytes``: 413, a body that does not arrive whole within
       :data:`BODY_READ_SECONDS`: 408, both with a JSON-RPC error; a client gone mid-body: nothing
       (the SDK logged a traceback).
 
-    A valid message is passed on, whole, to the SDK. ``Host``/``Origin`` checks come first.
+    The checks are stdio's (:func:`~glow_models_mcp.stdio.check_message`). A valid message is passed
+    on, whole, to the SDK. ``Host``/``Origin`` checks come first.
     """
 
     def __init__(
@@ -336,11 +341,9 @@ class MessageShape:
         if scope["type"] != "http" or scope["method"] != "POST" or _route_path(scope) not in self.paths:
             await self.app(scope, receive, send)
             return
-        request = Request(scope, receive)
-        refused = await self._security.validate_request(request, is_post=False)
-        if refused is not None:
-            await refused(scope, receive, send)
+        if await _refused(self._security, scope, receive, send):
             return
+        request = Request(scope, receive)
         media, _, params = request.headers.get("content-type", "").partition(";")
         charset = next((v for k, _, v in (p.strip().partition("=") for p in params.split(";")) if k == "charset"), "")
         if media.strip().lower() != "application/json" or charset.strip('"').lower() not in ("", "utf-8", "utf8"):
@@ -367,16 +370,15 @@ class MessageShape:
         if size > self.max_bytes:
             await _answer(send, 413, _too_large(self.max_bytes))
             return
-        body = b"".join(m.get("body", b"") for m in read)
-        if body.startswith(_BOM):  # a BOM may be ignored (RFC 8259 §8.1); the SDK took it for a parse error
-            body = body[len(_BOM) :]
-        answer = _shape_answer(body)
-        if answer is None:
+        checked = check_message(b"".join(m.get("body", b"") for m in read))
+        if checked.message is not None:  # one message: to the SDK, whole (without a BOM)
+            body = checked.text.encode()
             await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
-        elif answer == b"":
+        elif not checked.replies:  # notifications and responses only: nothing to answer
             await _answer(send, 202, b"")
         else:
-            await _answer(send, 400, answer)
+            answer = checked.replies if checked.batch else checked.replies[0]
+            await _answer(send, 400, json.dumps(answer, separators=(",", ":")).encode())
 
 
 #: Longest wait for a request body to arrive whole (a client sending it byte by byte is cut off).
@@ -399,41 +401,6 @@ _UNSUPPORTED_MEDIA_TYPE = (
     b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Unsupported Media Type: Content-Type must be '
     b'application/json"}}'
 )
-
-
-_BOM = "\ufeff".encode()
-_NOT_UTF8 = b'{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: not valid UTF-8"}}'
-
-
-def _shape_answer(body: bytes) -> bytes | None:
-    """The answer for a body that is JSON but not one valid message (``b""``: accepted, nothing
-    to answer), or None to pass the body on to the SDK."""
-    from mcp import types
-
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:  # JSON is UTF-8 (RFC 8259 §8.1); the SDK's SSE path answered in plain text
-        return _NOT_UTF8
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):  # not JSON (-32700), or nested too deep (-32600 with its id), as on stdio
-        (reply,) = invalid_line_replies(text)  # the SDK's SSE path answered these in plain text
-        return json.dumps(reply, separators=(",", ":")).encode()
-    if isinstance(data, dict) and not ("id" in data and "method" in data and not _valid_id(data["id"])):
-        try:
-            types.jsonrpc_message_adapter.validate_json(text, by_name=False)  # the SDK's parser, as on stdio
-            return None
-        except ValueError:
-            pass
-    replies = invalid_line_replies(text)
-    if not replies:
-        return b""
-    shaped: Any = replies if isinstance(data, list) else replies[0]
-    return json.dumps(shaped, separators=(",", ":")).encode()
-
-
-def _valid_id(rid: Any) -> bool:
-    return isinstance(rid, str | int) and not isinstance(rid, bool)
 
 
 def _replay(read: list[Message], receive: Receive) -> Receive:

@@ -40,6 +40,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Protocol
 
 import anyio
@@ -133,6 +134,52 @@ def _has_id(line: str) -> bool:
     except (ValueError, RecursionError):
         return False
     return isinstance(data, dict) and "id" in data
+
+
+_BOM = "\ufeff".encode()
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A received JSON-RPC text, checked the way stdio and the HTTP endpoints both check it.
+
+    ``message`` is the SDK's message when the text is one it takes (``text``, without a BOM, is
+    then what to hand on). Otherwise ``message`` is None and ``replies`` are the error answers to
+    send (possibly none); ``batch`` says they answer a JSON-RPC batch (over HTTP, one array).
+    """
+
+    text: str
+    message: Any = None
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    batch: bool = False
+
+
+def check_message(raw: bytes) -> Checked:
+    """Check one received line or body: UTF-8 (a BOM is ignored, RFC 8259 §8.1), then the SDK's
+    JSON-RPC parser, then :func:`invalid_line_replies` for whatever it refuses or would take for
+    a notification although it carries an ``id`` (null, or not a string or an integer: the SDK
+    would never answer it)."""
+    from mcp import types
+
+    try:
+        text = raw.removeprefix(_BOM).decode("utf-8")
+    except UnicodeDecodeError:  # not run with replacement characters: a write would store them
+        rid = _top_level_id(raw.decode("utf-8", errors="replace"))
+        return Checked("", replies=[_error(None if "\ufffd" in str(rid) else rid, _NOT_UTF8)])
+    try:
+        message = types.jsonrpc_message_adapter.validate_json(text, by_name=False)
+    except Exception:
+        message = None
+    if message is not None and not (isinstance(message, types.JSONRPCNotification) and _has_id(text)):
+        return Checked(text, message)
+    return Checked(text, replies=invalid_line_replies(text), batch=_is_array(text))
+
+
+def _is_array(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), list)
+    except (ValueError, RecursionError):
+        return False
 
 
 def invalid_line_replies(line: str) -> list[dict[str, Any]]:
@@ -308,8 +355,6 @@ class _Lines:
         return self
 
     async def __anext__(self) -> str:
-        from mcp import types
-
         while True:
             try:
                 line = await self._source()
@@ -319,26 +364,14 @@ class _Lines:
             if not line:
                 await self._in_flight.drained(EOF_GRACE_SECONDS)
                 raise StopAsyncIteration
-            try:
-                text = line.decode("utf-8").removeprefix("\ufeff")  # a BOM may be ignored (RFC 8259 §8.1)
-            except UnicodeDecodeError:  # not run with replacement characters: they would be written
-                rid = _top_level_id(line.decode("utf-8", errors="replace"))
-                await self._reply([_error(None if "\ufffd" in str(rid) else rid, _NOT_UTF8)])
+            if not line.removeprefix(_BOM).strip():
                 continue
-            if not text.strip():
+            checked = check_message(line)
+            if checked.message is None:
+                await self._reply(checked.replies)
                 continue
-            try:
-                message = types.jsonrpc_message_adapter.validate_json(text, by_name=False)
-            except Exception:
-                await self._reply(invalid_line_replies(text))
-                continue
-            if isinstance(message, types.JSONRPCNotification) and _has_id(text):
-                # A request whose id is null or not a string or an integer: the SDK takes it for
-                # a notification and never answers it.
-                await self._reply(invalid_line_replies(text))
-                continue
-            self._in_flight.read(message)
-            return text
+            self._in_flight.read(checked.message)
+            return checked.text
 
     async def _reply(self, replies: list[dict[str, Any]]) -> None:
         if not replies:
