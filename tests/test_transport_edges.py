@@ -109,6 +109,23 @@ class _Stdio:
         return code, self.proc.stderr.read().decode()
 
 
+@contextmanager
+def _initialized(sandbox: Any, path: str) -> Iterator[_Stdio]:
+    """An initialized session over stdio on ``path`` ("event-loop" or "threads"). On leaving, stdin
+    is closed and the server must end cleanly (exit 0, no traceback)."""
+    session = _Stdio(_upstream_env(sandbox, **({"GLOW_MCP_STDIO_THREADS": "1"} if path == "threads" else {})))
+    try:
+        session.send(json.dumps(INIT))
+        assert session.answer()["id"] == "init"
+        session.send(json.dumps(INITIALIZED))
+        yield session
+        code, err = session.close()
+    finally:
+        if session.proc.poll() is None:
+            session.proc.kill()
+    assert code == 0 and "Traceback" not in err, err[-2000:]
+
+
 _GET_MODEL = '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"get_model","arguments":{}}}'
 
 #: (line, the exact answers it gets, in order). After each, a ping proves nothing else was written.
@@ -159,35 +176,20 @@ STDIO_LINES: list[tuple[str, list[dict[str, Any]]]] = [
 def test_stdio_answers_every_line_that_may_be_a_request(sandbox: Any, path: str) -> None:
     """Each line is answered exactly as listed and nothing more (a ping after each proves it), on
     both stdio paths; the server keeps serving and ends cleanly."""
-    env = _upstream_env(sandbox, **({"GLOW_MCP_STDIO_THREADS": "1"} if path == "threads" else {}))
-    session = _Stdio(env)
-    try:
-        session.send(json.dumps(INIT))
-        assert session.answer()["id"] == "init"
-        session.send(json.dumps(INITIALIZED))
+    with _initialized(sandbox, path) as session:
         for n, (line, expected) in enumerate(STDIO_LINES):
             session.send(line)
             got = [session.answer() for _ in expected]
             assert got == expected, line
             session.send(json.dumps({"jsonrpc": "2.0", "id": f"ping-{n}", "method": "ping"}))
             assert session.answer() == {"jsonrpc": "2.0", "id": f"ping-{n}", "result": {}}, line
-        code, err = session.close()
-    finally:
-        if session.proc.poll() is None:
-            session.proc.kill()
-    assert code == 0 and "Traceback" not in err, err[-2000:]
 
 
 @pytest.mark.parametrize("path", ["event-loop", "threads"])
 def test_stdio_takes_a_bom_and_refuses_bytes_that_are_not_utf8(sandbox: Any, path: str) -> None:
     """RFC 8259 §8.1: JSON is UTF-8, and a BOM may be ignored. Invalid bytes are a parse error
     answered with the request's id, not run with replacement characters (which a write would store)."""
-    env = _upstream_env(sandbox, **({"GLOW_MCP_STDIO_THREADS": "1"} if path == "threads" else {}))
-    session = _Stdio(env)
-    try:
-        session.send(json.dumps(INIT))
-        assert session.answer()["id"] == "init"
-        session.send(json.dumps(INITIALIZED))
+    with _initialized(sandbox, path) as session:
         assert session.proc.stdin is not None
         session.proc.stdin.write(b'\xef\xbb\xbf{"jsonrpc":"2.0","id":"bom","method":"ping"}\n')
         session.proc.stdin.write(b'{"jsonrpc":"2.0","id":"latin1","method":"ping","params":{"x":"caf\xe9"}}\n')
@@ -196,11 +198,6 @@ def test_stdio_takes_a_bom_and_refuses_bytes_that_are_not_utf8(sandbox: Any, pat
         assert answers["bom"] == {"jsonrpc": "2.0", "id": "bom", "result": {}}
         bad = answers["latin1"]
         assert bad["error"]["code"] == -32700 and "UTF-8" in bad["error"]["message"]
-        code, err = session.close()
-    finally:
-        if session.proc.poll() is None:
-            session.proc.kill()
-    assert code == 0 and "Traceback" not in err, err[-2000:]
 
 
 def test_stdio_from_a_regular_file_answers_a_batch(sandbox: Any, tmp_path: Path) -> None:

@@ -43,11 +43,16 @@ from .sections import MODEL_REF_FIELDS, SINGLE_SELECT, SectionName, ref_section,
 MAX_REF_CHARS = 1000
 
 
+def _has_control(value: str) -> bool:
+    """Whether ``value`` holds a control character (what :data:`NAME_PATTERN` excludes)."""
+    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
 def _plausible(value: str) -> str:
     """Refuse what no id, label or name can be: over :data:`MAX_REF_CHARS`, or control characters."""
     if len(value) > MAX_REF_CHARS:
         raise ValueError(f"an id, label or name has at most {MAX_REF_CHARS} characters")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _has_control(value):
         raise ValueError("an id, label or name has no control characters")
     return value
 
@@ -58,7 +63,7 @@ NAME_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
 
 
 def _a_name(value: str) -> str:
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _has_control(value):
         raise ValueError("a name has no control characters (no newlines or tabs)")
     return value
 

@@ -198,15 +198,7 @@ def _items(listing: s.GetModelApiResponse) -> dict[str, list[dict[str, Any]]]:
 
 async def _every_model(client: GlowClient) -> list[s.GetModelApiResponse]:
     """``get`` of every active model that ``search`` finds (at most :data:`MAX_SCANNED_MODELS`)."""
-    ids: list[uuid.UUID] = []
-    offset = 0
-    while len(ids) < MAX_SCANNED_MODELS:
-        _, page = await client.request(SEARCH, s.SearchModelApiRequest(page_size=100, page_offset=offset))
-        models = page.models or []
-        ids += [m.model_id for m in models if m.model_id is not None]
-        offset += len(models)
-        if not models or offset >= (page.total_count or 0):
-            break
+    ids = [model_id for _, model_id in await _active_models(client, limit=MAX_SCANNED_MODELS)]
 
     async def read(model_id: uuid.UUID) -> s.GetModelApiResponse | None:
         try:
@@ -338,7 +330,7 @@ async def models_by_name(client: GlowClient, names: Sequence[str]) -> dict[str, 
     """
     # Searched in the composed form (NFC), which is how names are usually stored; compared with norm().
     distinct = list(dict.fromkeys(unicodedata.normalize("NFC", n.strip()) for n in names))
-    if len(distinct) <= NAMES_BY_SEARCH and all(len(n) <= SEARCH_TERM_MAX for n in distinct):
+    if len(distinct) <= NAMES_BY_SEARCH and all(len(n) <= s.MAX_SEARCH_CHARS for n in distinct):
         hits = await gather_limited([partial(_active_models, client, n) for n in distinct])
         found = dict(zip(distinct, hits, strict=True))
     else:
@@ -347,34 +339,22 @@ async def models_by_name(client: GlowClient, names: Sequence[str]) -> dict[str, 
     return {n: [h for h in found[unicodedata.normalize("NFC", n.strip())] if norm(n) in norm(h[0])] for n in names}
 
 
-def _search_term_max() -> int:
-    """The longest ``search`` term the request model accepts (its ``max_length``)."""
-    for constraint in s.SearchModelApiRequest.model_fields["search"].metadata:
-        if isinstance(getattr(constraint, "max_length", None), int):
-            return int(constraint.max_length)
-    return 2**31
-
-
-SEARCH_TERM_MAX = _search_term_max()
-"""Names longer than a search term may be are matched against the paged listing instead."""
-
-
 def _hits(models: Sequence[s.ListModelApiModel] | None) -> list[Hit]:
     return [(m.name or "", m.model_id) for m in models or [] if m.model_id is not None]
 
 
-async def _active_models(client: GlowClient, search: str | None = None) -> list[Hit]:
+async def _active_models(client: GlowClient, search: str | None = None, *, limit: int = MAX_LISTED_MODELS) -> list[Hit]:
     """Every active model whose name or description contains ``search`` (every one for None; at
-    most :data:`MAX_LISTED_MODELS`), ``search`` page by page."""
+    most ``limit``), ``search`` page by page."""
     hits: list[Hit] = []
-    while len(hits) < MAX_LISTED_MODELS:
-        request = s.SearchModelApiRequest(search=search, page_size=PAGE, page_offset=len(hits))
+    while len(hits) < limit:
+        request = s.SearchModelApiRequest(search=search, page_size=min(PAGE, limit), page_offset=len(hits))
         _, page = await client.request(SEARCH, request)
         batch = _hits(page.models)
         hits += batch
         if not batch or len(hits) >= (page.total_count or 0):
             break
-    return hits
+    return hits[:limit]
 
 
 def named_exactly(name: str, hits: Sequence[Hit]) -> list[Hit]:

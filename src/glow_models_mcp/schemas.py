@@ -98,6 +98,9 @@ class ResponseModel(BaseModel):
 #: a batch of thousands runs past every client's timeout).
 MAX_BATCH = 1000
 
+#: Longest search term sent (the upstream's substring match has no use for more).
+MAX_SEARCH_CHARS = 1000
+
 
 def _ids(what: str | None = None) -> Any:
     """An optional id-list field. The tool descriptions say once where ids come from (the
@@ -281,7 +284,7 @@ class SearchModelApiRequest(RequestModel):
     """Body of ``POST /api/v5/artifacts/models/search``. Mirrors ``SearchModelApiRequest``."""
 
     search: str | None = Field(
-        default=None, max_length=1000, description="Case-insensitive substring of name or description."
+        default=None, max_length=MAX_SEARCH_CHARS, description="Case-insensitive substring of name or description."
     )
     filter_provider_ids: list[UUID] | None = Field(default=None, description="Only these providers.")
     filter_department_ids: list[UUID] | None = Field(default=None, description="Only these departments.")

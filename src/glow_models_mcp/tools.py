@@ -464,8 +464,8 @@ async def _duplicate_model(call: Call[s.DuplicateModelApiRequest, s.DuplicateMod
         try:
             failure = _batch_failure("update_models", await call.send(UPDATE, update))
         except GlowError as exc:
-            hints = ErrorHints(WHERE, database_error=_DB_ERROR)  # e.g. a department id that does not exist
-            failure = render_error("update_models", exc, call.state.display_url, hints)
+            # duplicate_model's own hints: an admin role, and a 'Database error' is an unknown id (a department)
+            failure = render_error("update_models", exc, call.state.display_url, call.spec.error_hints)
         if failure:
             warnings.append(
                 f"the copy {copy_id} was made, but setting its {what} failed; fix it with update_models "
@@ -614,6 +614,16 @@ _DB_ERROR = (
     "send the request again."
 )
 
+
+def _batch_db_error(check_with: str) -> str:
+    """A batch write's next step after a 'Database error' (an unknown id, met mid-batch)."""
+    return (
+        "an id in the request does not exist. Items are written one by one, so items before the failing one may "
+        f"already be saved: check with {check_with}, then resend only the unsaved items with valid labels or ids "
+        f"({WHERE.options} lists them)."
+    )
+
+
 _SECTIONS_ARG = "Only these sections (default: all)."
 _BASE_MODEL = (
     RefStr | None,
@@ -702,9 +712,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
             hints=ErrorHints(
                 WHERE,
                 forbidden="creating models needs an admin role.",
-                database_error="an id in the request does not exist. Items are written one by one, so items before the "
-                "failing one may already be saved: check with search_models, then resend only the unsaved items with "
-                "valid labels or ids (get_model without model_id lists them).",
+                database_error=_batch_db_error(WHERE.models),
             ),
             batch=True,
             written=_created,
@@ -730,9 +738,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
             hints=ErrorHints(
                 WHERE,
                 forbidden="updating needs an admin role; a default model (no departments) needs a superadmin.",
-                database_error="an id in the request does not exist. Items are written one by one, so items before the "
-                "failing one may already be saved: check with get_model, then resend only the unsaved items with valid "
-                "labels or ids (get_model without model_id lists them).",
+                database_error=_batch_db_error(WHERE.model),
             ),
             batch=True,
             written=_renamed,
