@@ -124,6 +124,12 @@ def _google_genai_mcp(name: str) -> dict[str, Any]:
     return _gemini_as_json(declaration.parameters)
 
 
+def _google_genai_schema(name: str) -> dict[str, Any]:
+    # What mcp_to_gemini_tool does after its keyword filter (which fails on additionalProperties: false).
+    json_schema = genai_types.JSONSchema.model_validate(copy.deepcopy(SCHEMAS[name]))
+    return _gemini_as_json(genai_types.Schema.from_json_schema(json_schema=json_schema))
+
+
 def _langchain_google_genai(name: str) -> dict[str, Any]:
     (tool,) = convert_to_genai_function_declarations([_lc_tool(name)])
     (declaration,) = tool.function_declarations or []
@@ -135,24 +141,34 @@ def _langchain_google_genai(name: str) -> dict[str, Any]:
 class Converter:
     """One framework's conversion of an input schema into what its model API gets (as JSON Schema).
 
+    ``strict``: the model must send every property (so the call checked is the strict one, every
+    optional field ``null``; otherwise the call that leaves optional fields out).
     ``descriptions``: whether it keeps property descriptions at all (checked when it does).
+    ``broken``: why the converter fails on every closed schema (a framework bug: the cell is an
+    expected failure, which fails once the framework is fixed, so that this entry goes).
     """
 
     convert: Callable[[str], dict[str, Any]]
+    strict: bool = False
     descriptions: bool = True
+    broken: str = ""
 
 
 CONVERTERS: dict[str, Converter] = {
-    "openai-agents strict": Converter(_openai_agents_strict),
-    "langchain openai strict": Converter(_langchain_openai(True)),
+    "openai-agents strict": Converter(_openai_agents_strict, strict=True),
+    "langchain openai strict": Converter(_langchain_openai(True), strict=True),
     "langchain openai": Converter(_langchain_openai(None)),
-    "langchain anthropic strict": Converter(_langchain_anthropic(True)),
+    "langchain anthropic strict": Converter(_langchain_anthropic(True), strict=True),
     "langchain anthropic": Converter(_langchain_anthropic(None)),
-    "pydantic-ai openai strict": Converter(_pydantic_ai_openai(True)),
+    "pydantic-ai openai strict": Converter(_pydantic_ai_openai(True), strict=True),
     "pydantic-ai openai": Converter(_pydantic_ai_openai(None)),
     "pydantic-ai gemini": Converter(_pydantic_ai_gemini),
     "pydantic-ai gemini openapi": Converter(_pydantic_ai_gemini_openapi),
-    "google-genai mcp": Converter(_google_genai_mcp),
+    "google-genai schema": Converter(_google_genai_schema),
+    "google-genai mcp": Converter(
+        _google_genai_mcp,
+        broken="google-genai 3.6 MCP adapter fails on additionalProperties: false (googleapis/python-genai#2393)",
+    ),
     "langchain google-genai": Converter(_langchain_google_genai),
 }
 
@@ -277,6 +293,15 @@ def strict_call(tool: str, model_id: str) -> dict[str, Any]:
     return _with_nulls(SCHEMAS[tool], GIVEN[tool](model_id) if tool in GIVEN else {})
 
 
+def _without_nulls(value: Any) -> Any:
+    """The call a non-strict model sends: the strict one with the ``null`` fields left out."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 PLACEHOLDER_ID = "00000000-0000-4000-8000-000000000001"
 
 # --- the matrix ---------------------------------------------------------------------------------
@@ -289,16 +314,38 @@ def test_every_tool_with_required_fields_has_given_values() -> None:
         assert name in GIVEN or not schema.get("required"), f"{name}: add what a model gives to GIVEN"
 
 
-@pytest.mark.parametrize("converter", sorted(CONVERTERS))
-@pytest.mark.parametrize("tool", TOOL_NAMES)
+def _cells() -> Iterator[Any]:
+    for converter, conv in sorted(CONVERTERS.items()):
+        marks = [pytest.mark.xfail(raises=AttributeError, strict=True, reason=conv.broken)] if conv.broken else []
+        for tool in TOOL_NAMES:
+            yield pytest.param(tool, converter, marks=marks, id=f"{tool}-{converter}")
+
+
+@pytest.mark.parametrize(("tool", "converter"), _cells())
 def test_conversion_keeps_the_meaning(tool: str, converter: str) -> None:
     conv = CONVERTERS[converter]
     converted = conv.convert(tool)
     problems = _problems(SCHEMAS[tool], converted, conv)
     call = strict_call(tool, PLACEHOLDER_ID)
+    if not conv.strict:
+        call = _without_nulls(call)
     validator = jsonschema.Draft202012Validator(converted)
-    problems += [f"the strict call is invalid: {e.json_path}: {e.message}" for e in validator.iter_errors(call)]
+    what = "strict" if conv.strict else "non-strict"
+    problems += [f"the {what} call is invalid: {e.json_path}: {e.message}" for e in validator.iter_errors(call)]
     assert not problems, f"{converter} on {tool}:\n" + "\n".join(problems)
+
+
+def test_no_input_schema_has_a_string_format() -> None:
+    """Why ``format`` is left out: google-genai's converters pass a string format on to Gemini's
+    ``parameters`` (whose API has refused formats other than ``enum`` and ``date-time``, e.g.
+    gemini-cli#3178), while langchain-google-genai drops it and pydantic-ai moves it into the
+    description; an id's description or name says what it is."""
+    probe = genai_types.JSONSchema.model_validate(
+        {"type": "object", "properties": {"a": {"type": "string", "format": "uuid"}}}
+    )
+    assert genai_types.Schema.from_json_schema(json_schema=probe).properties["a"].format == "uuid"  # type: ignore[index]
+    for name, schema in SCHEMAS.items():
+        assert '"format"' not in json.dumps(schema), name
 
 
 # --- the strict call against the reference API --------------------------------------------------
@@ -334,7 +381,9 @@ async def test_the_strict_call_succeeds_and_sends_no_null(tool: str, fresh_refer
     transport = RecordingTransport(fresh_reference_api.app)
     server = build_server(fresh_reference_api.settings(), transport=transport)
     async with Client(server, mode="legacy") as client:
-        model_id = (await client.call_tool("search_models", {"search": "gpt"})).structured_content["models"][0]["model_id"]
+        model_id = (await client.call_tool("search_models", {"search": "gpt"})).structured_content["models"][0][
+            "model_id"
+        ]
         if tool == "delete_models":  # delete a model made for it
             made = await client.call_tool("create_models", {"models": [{"name": unique("doomed")}]})
             model_id = made.structured_content["results"][0]["model_id"]

@@ -10,8 +10,10 @@ A tool's arguments are validated by a model derived from its operation's request
 * tool-only fields (``view``, ``sections``, ``base_model_id``) are added per tool.
 
 Arguments are forgiving the way a careful reader is (:class:`ToolArguments`): a numeric string or
-an integral float for an integer (``"5"``, ``5.0``), ``""`` for an optional field not given, a
-list or object sent as a JSON string at any depth. Booleans for numbers, fractions and
+an integral float for an integer (``"5"``, ``5.0``), ``null`` or ``""`` for an optional field not
+given (what a strict-mode model sends for a field it leaves out; the field is then not sent
+upstream, where ``null`` may mean something else), a list or object sent as a JSON string at any
+depth. Booleans for numbers, fractions and
 out-of-range values are still refused, and the advertised schemas stay strict.
 """
 
@@ -99,8 +101,8 @@ class ToolArguments(BaseModel):
             info = cls.model_fields.get(key)
             if info is None:
                 out[key] = value
-            elif value == "" and not info.is_required():
-                continue  # "" means "not given" for an optional field
+            elif (value is None or value == "") and not info.is_required():
+                continue  # null or "" means "not given" for an optional field (never sent upstream)
             else:
                 out[key] = forgive(value, info.annotation)
         return out
@@ -266,5 +268,5 @@ def sections_field(description: str) -> tuple[Any, Any]:
 
 
 def view_field(description: str) -> tuple[Any, Any]:
-    """The ``view`` argument: ``"compact"`` (default) or ``"full"``."""
-    return (View, Field(default="compact", description=description))
+    """The ``view`` argument: ``"compact"`` (default, which the description says) or ``"full"``."""
+    return (View, Field(default="compact", description=f"{description} Default 'compact'."))

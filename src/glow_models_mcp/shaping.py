@@ -1,16 +1,22 @@
 """Shape pydantic JSON schemas into tool schemas that every MCP client and model API accepts.
 
-Pydantic's default output breaks real clients in known ways; :func:`shape_schema` removes each
-cause by construction:
+Pydantic's default output breaks real clients in known ways, and agent frameworks rewrite a tool's
+input schema before a model sees it (OpenAI strict mode makes every property required; Gemini's
+``Schema`` keeps a subset). :func:`shape_schema` removes each cause by construction:
 
 * ``$ref``/``$defs`` (some clients strip ``$defs`` and leave dangling references): inlined;
-* ``anyOf: [T, {"type": "null"}]`` for optional fields (rejected by some model APIs): rendered
-  as plain ``T``; the field stays out of ``required``, and validation (pydantic, not this schema)
-  still accepts an explicit ``null``;
-* ``default: null``, per-property ``title``, ``$schema`` and the model docstrings (written for
-  developers): dropped (noise, tokens);
-* input objects get ``additionalProperties: false``, matching the request models'
-  ``extra="forbid"``; output objects stay open, since response models keep unknown fields.
+* optional fields of an input: ``anyOf: [T, {"type": "null"}]``, with the field's description and
+  constraints inside ``T`` (google-genai keeps only the branch it unwraps), out of ``required``. A
+  strict converter then makes the field required but nullable, which keeps its meaning, and the
+  Gemini converters turn it into ``nullable: true``; the tools take an explicit ``null`` as "not
+  given" (``arguments.ToolArguments``). In output schemas a nullable ``anyOf`` is the plain ``T``;
+* every input object has ``required`` (``[]`` when nothing is) and ``additionalProperties: false``,
+  matching the argument models' ``extra="forbid"``; output objects stay open, since response models
+  keep unknown fields;
+* input schemas carry no ``default`` (strict deployments reject it; the description says it) and no
+  ``format`` (google-genai passes it to Gemini's ``parameters``, which has refused string formats
+  other than ``enum`` and ``date-time``); ``default: null``, per-property ``title``, ``$schema`` and
+  the model docstrings (written for developers) are dropped everywhere.
 
 The result has no ``anyOf``/``oneOf``/``allOf`` at its top level and is always
 ``{"type": "object", "properties": {...}}`` (empty ``properties`` for a no-argument tool).
@@ -21,6 +27,10 @@ from __future__ import annotations
 from typing import Any
 
 _DROP_KEYS = frozenset({"title", "$schema", "$defs", "definitions"})
+#: Dropped from input schemas only (see the module docstring).
+_INPUT_DROP_KEYS = frozenset({"default", "format"})
+#: The branch that makes an optional input field nullable.
+NULL_BRANCH = {"type": "null"}
 
 
 def shape_schema(schema: dict[str, Any], *, for_input: bool) -> dict[str, Any]:
@@ -40,8 +50,19 @@ def shape_schema(schema: dict[str, Any], *, for_input: bool) -> dict[str, Any]:
     shaped.setdefault("type", "object")
     shaped.setdefault("properties", {})
     if for_input:
+        shaped.setdefault("required", [])
         shaped["additionalProperties"] = False
     return shaped
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` that also accepts ``null``: ``{"anyOf": [schema, {"type": "null"}]}`` (a union
+    gets the null branch added), with every keyword, description included, inside the branch."""
+    if NULL_BRANCH in schema.get("anyOf", []):
+        return schema
+    if set(schema) == {"anyOf"}:
+        return {"anyOf": [*schema["anyOf"], dict(NULL_BRANCH)]}
+    return {"anyOf": [schema, dict(NULL_BRANCH)]}
 
 
 def _walk(node: Any, defs: dict[str, Any], for_input: bool, seen: tuple[str, ...]) -> Any:
@@ -87,14 +108,23 @@ def _walk(node: Any, defs: dict[str, Any], for_input: bool, seen: tuple[str, ...
     for key, value in node.items():
         if key in _DROP_KEYS or (key == "additionalProperties" and value is True):
             continue
+        if for_input and key in _INPUT_DROP_KEYS:
+            continue
         if key == "properties" and isinstance(value, dict):
             # Keys here are property names (a property may well be called "title").
-            out[key] = {name: _walk(sub, defs, for_input, seen) for name, sub in value.items()}
+            required = node.get("required", [])
+            out[key] = {
+                name: _walk(sub, defs, for_input, seen)
+                if not for_input or name in required
+                else nullable(_walk(sub, defs, for_input, seen))
+                for name, sub in value.items()
+            }
         elif key in ("items", "additionalProperties", "not", "anyOf", "oneOf", "allOf", "prefixItems"):
             out[key] = _walk(value, defs, for_input, seen)
         else:
             out[key] = value
     if for_input and out.get("type") == "object" and "properties" in out:
+        out.setdefault("required", [])
         out.setdefault("additionalProperties", False)
     return out
 
