@@ -48,11 +48,10 @@ def test_nested_refs_are_inlined_at_every_depth() -> None:
         "type": "object",
         "properties": {"mid": {"$ref": "#/$defs/Mid"}},
     }
-    shaped = shape_schema(schema, for_input=True)
+    shaped = shape_schema(schema, for_input=False)
     assert shaped["properties"]["mid"] == {
         "type": "object",
         "properties": {"leaf": {"type": "string", "format": "uuid"}},
-        "additionalProperties": False,
     }
 
 
@@ -82,17 +81,65 @@ def test_unresolvable_ref_is_an_error(ref: str) -> None:
         shape_schema(schema, for_input=False)
 
 
-def test_nullable_anyof_collapses_to_the_plain_type() -> None:
-    schema = {
-        "type": "object",
-        "properties": {
-            "name": {"anyOf": [{"type": "string", "maxLength": 5}, {"type": "null"}], "default": None, "title": "N"},
-            "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": "kept"},
-        },
-    }
-    props = shape_schema(schema, for_input=True)["properties"]
+_NULLABLE_FIELDS = {
+    "type": "object",
+    "properties": {
+        "name": {"anyOf": [{"type": "string", "maxLength": 5}, {"type": "null"}], "default": None, "title": "N"},
+        "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": "kept"},
+    },
+}
+
+
+def test_output_nullable_anyof_collapses_to_the_plain_type() -> None:
+    props = shape_schema(_NULLABLE_FIELDS, for_input=False)["properties"]
     assert props["name"] == {"type": "string", "maxLength": 5}
     assert props["note"] == {"type": "string", "description": "kept"}
+
+
+def test_optional_input_fields_are_nullable_with_everything_inside_the_branch() -> None:
+    """google-genai keeps only the branch it unwraps: the description goes inside it, said once."""
+    props = shape_schema(_NULLABLE_FIELDS, for_input=True)["properties"]
+    assert props["name"] == {"anyOf": [{"type": "string", "maxLength": 5}, {"type": "null"}]}
+    assert props["note"] == {"anyOf": [{"type": "string", "description": "kept"}, {"type": "null"}]}
+
+
+def test_optional_input_fields_are_nullable_whatever_their_type_and_required_ones_are_not() -> None:
+    schema = {
+        "type": "object",
+        "required": ["must"],
+        "properties": {
+            "must": {"type": "string"},
+            "count": {"type": "integer", "default": 3, "description": "How many (default 3)."},
+            "either": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+        },
+    }
+    shaped = shape_schema(schema, for_input=True)
+    assert shaped["required"] == ["must"]
+    assert shaped["properties"] == {
+        "must": {"type": "string"},
+        "count": {"anyOf": [{"type": "integer", "description": "How many (default 3)."}, {"type": "null"}]},
+        "either": {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]},
+    }
+
+
+def test_defaults_and_formats_are_dropped_from_input_schemas_only() -> None:
+    schema = {
+        "type": "object",
+        "required": ["id", "view"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "view": {"type": "string", "default": "compact"},
+            "format": {"type": "string"},
+            "default": {"type": "integer"},
+        },
+    }
+    assert shape_schema(schema, for_input=True)["properties"] == {
+        "id": {"type": "string"},
+        "view": {"type": "string"},
+        "format": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "default": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+    }
+    assert shape_schema(schema, for_input=False)["properties"] == schema["properties"]
 
 
 def test_nullable_anyof_of_a_ref_is_inlined_and_collapsed() -> None:
@@ -101,10 +148,20 @@ def test_nullable_anyof_of_a_ref_is_inlined_and_collapsed() -> None:
         "type": "object",
         "properties": {"o": {"anyOf": [{"$ref": "#/$defs/Obj"}, {"type": "null"}], "default": None}},
     }
-    assert shape_schema(schema, for_input=True)["properties"]["o"] == {
+    assert shape_schema(schema, for_input=False)["properties"]["o"] == {
         "type": "object",
         "properties": {"v": {"type": "integer"}},
-        "additionalProperties": False,
+    }
+    assert shape_schema(schema, for_input=True)["properties"]["o"] == {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {"v": {"anyOf": [{"type": "integer"}, {"type": "null"}]}},
+                "required": [],
+                "additionalProperties": False,
+            },
+            {"type": "null"},
+        ]
     }
 
 
@@ -124,17 +181,20 @@ def test_anyof_without_null_is_untouched() -> None:
     assert shape_schema(schema, for_input=False)["properties"]["v"] == {"anyOf": branches, "default": 3}
 
 
-def test_additional_properties_false_on_input_objects_only() -> None:
+def test_additional_properties_false_and_required_on_input_objects_only() -> None:
     schema = {
         "type": "object",
+        "required": ["inner"],
         "properties": {"inner": {"type": "object", "properties": {"a": {"type": "string"}}}},
     }
     shaped_in = shape_schema(schema, for_input=True)
     shaped_out = shape_schema(schema, for_input=False)
-    assert shaped_in["additionalProperties"] is False
+    assert shaped_in["additionalProperties"] is False and shaped_in["required"] == ["inner"]
     assert shaped_in["properties"]["inner"]["additionalProperties"] is False
+    assert shaped_in["properties"]["inner"]["required"] == []
     assert "additionalProperties" not in shaped_out
     assert "additionalProperties" not in shaped_out["properties"]["inner"]
+    assert "required" not in shaped_out["properties"]["inner"]
 
 
 def test_additional_properties_true_is_dropped_and_a_map_schema_kept() -> None:
@@ -156,11 +216,10 @@ def test_titles_schema_and_top_description_are_dropped_but_a_property_called_tit
         "type": "object",
         "properties": {"title": {"type": "string", "title": "Title", "description": "the page title"}},
     }
-    shaped = shape_schema(schema, for_input=True)
+    shaped = shape_schema(schema, for_input=False)
     assert shaped == {
         "type": "object",
         "properties": {"title": {"type": "string", "description": "the page title"}},
-        "additionalProperties": False,
     }
 
 
@@ -180,7 +239,7 @@ def test_an_empty_schema_becomes_an_object_with_no_properties(for_input: bool) -
     shaped = shape_schema({}, for_input=for_input)
     expected: dict[str, Any] = {"type": "object", "properties": {}}
     if for_input:
-        expected["additionalProperties"] = False
+        expected.update(required=[], additionalProperties=False)
     assert shaped == expected
 
 
@@ -220,10 +279,11 @@ def test_a_pydantic_model_shapes_to_a_flat_closed_schema() -> None:
     assert shaped == {
         "type": "object",
         "properties": {
-            "inner": inner,
-            "items": {"type": "array", "items": inner, "default": []},
-            "name": {"type": "string", "maxLength": 10},
+            "inner": {"anyOf": [inner, {"type": "null"}]},
+            "items": {"anyOf": [{"type": "array", "items": inner}, {"type": "null"}]},
+            "name": {"anyOf": [{"type": "string", "maxLength": 10}, {"type": "null"}]},
         },
+        "required": [],
         "additionalProperties": False,
     }
     # The shaped schema still describes what the model accepts.
