@@ -29,7 +29,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,7 +138,7 @@ class Rig:
     fault: FaultServer
     portal: Any
     clients: dict[str, Any]
-    schemas: dict[str, dict[str, Any]]  # as advertised
+    schemas: dict[str, dict[str, Any]]  # as advertised, UUID-only fields marked (UUID_FIELDS)
     id_schemas: dict[str, dict[str, Any]]  # fields that take ids (or labels) marked as UUIDs
 
     def call(self, era: str, tool: str, arguments: dict[str, Any]) -> Any:
@@ -161,19 +161,60 @@ class Rig:
         return mine[-1] if mine else None
 
 
-def _ids_only(schema: Any, name: str = "") -> Any:
-    """``schema`` with every field that takes ids (or labels, or names) marked ``format: uuid``."""
+def _plain(prop: dict[str, Any]) -> dict[str, Any]:
+    """An optional field's schema without its null branch (``anyOf: [T, {"type": "null"}]`` -> ``T``)."""
+    branches = [b for b in prop.get("anyOf", []) if b != {"type": "null"}]
+    return branches[0] if len(branches) == 1 and len(prop["anyOf"]) == 2 else prop
+
+
+def _uuid_fields(node: Any, name: str = "") -> set[str]:
+    """Names of the fields an argument model's JSON schema types as UUIDs (``format: uuid``)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        if node.get("format") == "uuid" and name:
+            found.add(name)
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                for sub_name, sub in value.items():
+                    found |= _uuid_fields(sub, sub_name)
+            else:
+                found |= _uuid_fields(value, "" if key == "$defs" else name)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _uuid_fields(item, name)
+    return found
+
+
+#: Fields that take a UUID and nothing else (no label): the advertised schemas leave ``format`` out
+#: (Gemini refuses it), the argument models check it; the strategies below need to know.
+UUID_FIELDS = set().union(*(_uuid_fields(spec.argument_model.model_json_schema()) for spec in TOOL_SPECS))
+
+
+def _marked(schema: Any, mark: Callable[[str], bool], name: str = "") -> Any:
+    """``schema`` with the string fields whose name ``mark`` picks marked ``format: uuid``."""
+    if isinstance(schema, list):
+        return [_marked(item, mark, name) for item in schema]
     if isinstance(schema, dict):
-        out = {k: _ids_only(v, name) for k, v in schema.items() if k not in ("properties", "items")}
+        out = {k: _marked(v, mark, name) for k, v in schema.items() if k not in ("properties", "items")}
         if "properties" in schema:
-            out["properties"] = {k: _ids_only(v, k) for k, v in schema["properties"].items()}
+            out["properties"] = {k: _marked(v, mark, k) for k, v in schema["properties"].items()}
         if "items" in schema:
-            out["items"] = _ids_only(schema["items"], name)
-        if schema.get("type") == "string" and is_ref_field(name):
+            out["items"] = _marked(schema["items"], mark, name)
+        if schema.get("type") == "string" and mark(name):
             out["format"] = "uuid"
             out.pop("minLength", None)
         return out
     return schema
+
+
+def _with_uuids(schema: Any) -> Any:
+    """``schema`` with the UUID-only fields marked ``format: uuid`` (as the argument models check)."""
+    return _marked(schema, lambda name: name in UUID_FIELDS)
+
+
+def _ids_only(schema: Any) -> Any:
+    """``schema`` with every field that takes ids (or labels, or names) marked ``format: uuid``."""
+    return _marked(schema, lambda name: name in UUID_FIELDS or is_ref_field(name))
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +231,7 @@ def rig() -> Iterator[Rig]:
                 managers.append(cm)
             try:
                 listed = portal.call(clients["2025-11-25"].list_tools)
-                schemas = {t.name: t.input_schema for t in listed.tools}
+                schemas = {t.name: _with_uuids(t.input_schema) for t in listed.tools}
                 assert set(schemas) == set(TOOL_NAMES)
                 yield Rig(fault, portal, clients, schemas, {n: _ids_only(s) for n, s in schemas.items()})
             finally:
@@ -252,6 +293,7 @@ _not_text = st.one_of(
 def _invalid_for(prop: dict[str, Any], top: bool = True) -> st.SearchStrategy[Any]:
     """Values that the request model must reject for a property with schema ``prop``. 1 MB strings
     only at the top level (one per call), so the request stays under the 1 MiB HTTP body cap."""
+    prop = _plain(prop)
     kind = prop.get("type")
     big = _big_strings if top else st.nothing()
     if kind == "string" and prop.get("format") == "uuid":
@@ -351,8 +393,9 @@ def hostile_arguments(draw: st.DrawFn, schema: dict[str, Any], base_schema: dict
 
 def _valid_but_hostile_value(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Values that look hostile but are valid: the call must succeed and reach the upstream."""
+    prop = _plain(prop)
     kind = prop.get("type")
-    explicit_null = st.none()  # optional fields accept an explicit null (the schema leaves it out)
+    explicit_null = st.none()  # optional fields accept an explicit null ("not given")
     if kind == "string" and prop.get("format") != "uuid":
         json_looking = st.sampled_from(['["a", "b"]', '{"k": 1}', "[]", "{}", "[not json", '{"temperature": 0.2}'])
         values = st.one_of(_big_strings, st.sampled_from([*ODD_UNICODE, "null", "None", ""]), json_looking)
@@ -371,11 +414,12 @@ def valid_hostile_arguments(draw: st.DrawFn, schema: dict[str, Any]) -> tuple[di
     base = dict(draw(_valid_strategy(schema)))
     props: dict[str, Any] = schema.get("properties", {})
     optional = [p for p in sorted(props) if p not in schema.get("required", [])]
+    plain = {p: _plain(props[p]) for p in props}
     candidates = [
         p
         for p in sorted(props)
-        if props[p].get("type") in ("array", "object")
-        or (props[p].get("type") == "string" and props[p].get("format") != "uuid" and "enum" not in props[p])
+        if plain[p].get("type") in ("array", "object")
+        or (plain[p].get("type") == "string" and plain[p].get("format") != "uuid" and "enum" not in plain[p])
     ]
     name = draw(st.sampled_from(candidates)) if candidates else None
     if name is None:
@@ -477,9 +521,9 @@ def test_hostile_but_valid_arguments_are_accepted_and_sent_once(rig: Rig, tool: 
         return  # tool-only arguments (view, sections) are not sent; a cached option listing sends nothing
     sent = seen.json()
     value = arguments.get(field)
-    if value == "" and field not in rig.schemas[tool].get("required", []):
-        assert field not in sent  # "" for an optional field means "not given"
-    elif isinstance(value, str) and rig.schemas[tool]["properties"][field].get("type") == "string":
+    if value in ("", None) and field not in rig.schemas[tool].get("required", []):
+        assert field not in sent  # "" or null for an optional field means "not given"
+    elif isinstance(value, str) and _plain(rig.schemas[tool]["properties"][field]).get("type") == "string":
         assert sent[field] == value  # strings reach the upstream unchanged (not parsed, not truncated)
     elif isinstance(value, str):
         # A list/object sent as JSON text is parsed once; inside it, as at the top, "" means "not given".
@@ -496,9 +540,10 @@ def test_hostile_but_valid_arguments_are_accepted_and_sent_once(rig: Rig, tool: 
 
 
 def _without_empty(value: Any) -> Any:
-    """``value`` with every "" of an object left out (how the tools read an optional field's "")."""
+    """``value`` with every "" or null of an object left out (how the tools read an optional
+    field's "" or null: not given, so not sent)."""
     if isinstance(value, dict):
-        return {k: _without_empty(v) for k, v in value.items() if v != ""}
+        return {k: _without_empty(v) for k, v in value.items() if v != "" and v is not None}
     if isinstance(value, list):
         return [_without_empty(v) for v in value]
     return value
@@ -583,7 +628,10 @@ def test_named_hostile_but_valid_classes(rig: Rig, tool: str, arguments: dict[st
         expected = json.loads(expected) if isinstance(expected, str) else expected
     elif field == "filter_provider_ids":
         expected = json.loads(expected)
-    assert sent[field] == expected
+    if expected is None:
+        assert field not in sent, sent  # null means "not given": not sent as null
+    else:
+        assert sent[field] == expected
 
 
 # ------------------------------------------------------------------------------------------------
