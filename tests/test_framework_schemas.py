@@ -314,11 +314,18 @@ def test_every_tool_with_required_fields_has_given_values() -> None:
         assert name in GIVEN or not schema.get("required"), f"{name}: add what a model gives to GIVEN"
 
 
-def _cells() -> Iterator[Any]:
-    for converter, conv in sorted(CONVERTERS.items()):
-        marks = [pytest.mark.xfail(raises=AttributeError, strict=True, reason=conv.broken)] if conv.broken else []
-        for tool in TOOL_NAMES:
-            yield pytest.param(tool, converter, marks=marks, id=f"{tool}-{converter}")
+def _cells() -> list[Any]:
+    """Every (tool, converter) pair; a converter's ``broken`` cells are strict expected failures."""
+    return [
+        pytest.param(
+            tool,
+            converter,
+            marks=[pytest.mark.xfail(raises=AttributeError, strict=True, reason=conv.broken)] if conv.broken else [],
+            id=f"{tool}-{converter}",
+        )
+        for converter, conv in sorted(CONVERTERS.items())
+        for tool in TOOL_NAMES
+    ]
 
 
 @pytest.mark.parametrize(("tool", "converter"), _cells())

@@ -297,7 +297,9 @@ class SearchModelApiRequest(RequestModel):
     page_size: int | None = Field(
         default=12, ge=0, le=1000, strict=True, description="Models per page (<= 1000); 0 or null means 12."
     )
-    page_offset: int | None = Field(default=0, ge=0, le=2**31 - 1, strict=True, description="Models to skip (>= 0, default 0).")
+    page_offset: int | None = Field(
+        default=0, ge=0, le=2**31 - 1, strict=True, description="Models to skip (>= 0, default 0)."
+    )
 
 
 class ListModelApiModel(ResponseModel):
@@ -479,7 +481,11 @@ class PatchModelDraftApiRequest(RequestModel):
 
     input_draft_id: UUID | None = Field(default=None, description="Draft this one follows (recorded only).")
     expected_version: int = Field(
-        default=0, ge=0, le=2**31 - 2, strict=True, description="Version you read (default 0); the new draft gets this + 1."
+        default=0,
+        ge=0,
+        le=2**31 - 2,
+        strict=True,
+        description="Version you read (default 0); the new draft gets this + 1.",
     )
     name: str | None = Field(default=None, description="Model name.")
     name_id: UUID | None = Field(default=None, description="Existing name id.")
