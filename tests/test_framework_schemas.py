@@ -400,3 +400,17 @@ async def test_the_strict_call_succeeds_and_sends_no_null(tool: str, fresh_refer
     assert not result.is_error, f"{tool}({arguments}):\n{text_of(result)}"
     sent = [(path, _nulls(body)) for path, body in transport.bodies[start:]]
     assert not [s for s in sent if s[1]], f"null sent upstream: {sent}"
+
+
+def test_pydantic_ai_sends_argument_free_tools_as_strict() -> None:
+    """pydantic-ai (``strict=None``, as for MCP tools) sends a tool as strict only when every property
+    is required, so ``required: []`` makes the argument-free tools strict; tools with optional fields
+    go non-strict, keeping them optional."""
+    transformer = OpenAIProvider.model_profile("gpt-5")["json_schema_transformer"]  # type: ignore[index]
+    for name, schema in SCHEMAS.items():
+        walker = transformer(copy.deepcopy(schema), strict=None)
+        walker.walk()
+        if not schema["properties"]:
+            assert walker.is_strict_compatible, name
+        elif set(schema["properties"]) != set(schema["required"]):
+            assert not walker.is_strict_compatible, name

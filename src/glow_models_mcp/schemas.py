@@ -363,7 +363,7 @@ class _ModelItemFields(RequestModel):
     name: str | None = Field(default=None, description="Model name, e.g. 'gpt-5-mini'; or give name_id.")
     description_id: UUID | None = Field(default=None, description="Existing description id; or give description.")
     description: str | None = Field(default=None, description="Free-text description.")
-    department_ids: list[UUID] | None = _ids("None: a default model, editable by superadmins only.")
+    department_ids: list[UUID] | None = _ids("[]: a default model, editable by superadmins only.")
     departments: list[str] | None = Field(default=None, description="Department names (alternative to ids).")
     flag_ids: list[UUID] | None = _ids()
     modality_ids: list[UUID] | None = _ids()
