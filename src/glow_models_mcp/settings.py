@@ -8,6 +8,7 @@ logged or printed :class:`Settings` never shows a credential.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -312,7 +313,7 @@ class Settings(BaseSettings):
     @field_validator("sandbox_db")
     @classmethod
     def _sandbox_db(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
+        return os.path.expanduser(value.strip()) if value is not None and value.strip() else None
 
     @field_validator("log_level", mode="before")
     @classmethod
