@@ -263,8 +263,8 @@ class Settings(BaseSettings):
         default="auto",
         validation_alias="GLOW_MCP_RESOURCE_LINKS",
         description=(
-            "Whether export_models adds a resource_link block: auto (only for clients known to handle one: "
-            "VS Code, Claude Code, MCP Inspector), on or off. Its text always names glow://exports/{upload_id}."
+            "Whether tool results carry resource_link blocks (an export's link to its CSV): auto (only for clients "
+            "known to handle them: VS Code, Claude Code, MCP Inspector), on or off. The text always names the URI."
         ),
     )
 
