@@ -31,6 +31,9 @@ if NODE is None:
 if not (FOREIGN / "node_modules" / "@modelcontextprotocol" / "sdk").is_dir():
     pytest.skip("tests/foreign/node_modules is missing: run `npm ci --prefix tests/foreign`", allow_module_level=True)
 
+#: The export's resource_link is part of what is shaped per version, so every client gets it here
+#: (by default only clients known to handle one do: tests/test_frameworks.py).
+LINKS_ON = {"GLOW_MCP_RESOURCE_LINKS": "on"}
 TITLED = ("2025-06-18", "2025-11-25")
 
 
@@ -60,9 +63,9 @@ def _check(version: str, summary: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("version", HANDSHAKE_VERSIONS)
 def test_typescript_client_over_stdio(sandbox: Any, version: str) -> None:
-    _check(version, _run(version, "stdio", *server_command(), env=env_for(sandbox.url)))
+    _check(version, _run(version, "stdio", *server_command(), env=env_for(sandbox.url, **LINKS_ON)))
 
 
 def test_typescript_client_over_http(sandbox: Any) -> None:
-    with http_server(env_for(sandbox.url)) as url:
-        _check("2025-03-26", _run("2025-03-26", "http", url, env=env_for(sandbox.url)))
+    with http_server(env_for(sandbox.url, **LINKS_ON)) as url:
+        _check("2025-03-26", _run("2025-03-26", "http", url, env=env_for(sandbox.url, **LINKS_ON)))

@@ -55,6 +55,9 @@ TOOL_KEYS = {
 }
 HINTS = {"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
 TITLES = {spec.name: spec.title for spec in TOOL_SPECS}
+#: The export's resource_link is part of what is shaped per version, so every client gets it here
+#: (by default only clients known to handle one do: tests/test_frameworks.py).
+LINKS_ON = {"GLOW_MCP_RESOURCE_LINKS": "on"}
 LINK = re.compile(r"^Linked resource (glow://exports/[0-9a-f-]{36}) \(.*text/csv.*\)\. Read it with resources/read")
 
 REQUESTS = [
@@ -128,7 +131,7 @@ def check_listings(version: str, answers: dict[Any, dict[str, Any]]) -> None:
 @pytest.fixture(scope="module")
 def stdio_runs(sandbox: Any) -> dict[str, dict[Any, dict[str, Any]]]:
     """The answers to :data:`REQUESTS` of one stdio server process per handshake-era version."""
-    return {v: stdio_exchange(REQUESTS, env_for(sandbox.url), v)[0] for v in HANDSHAKE_VERSIONS}
+    return {v: stdio_exchange(REQUESTS, env_for(sandbox.url, **LINKS_ON), v)[0] for v in HANDSHAKE_VERSIONS}
 
 
 @pytest.mark.parametrize("version", HANDSHAKE_VERSIONS)
@@ -166,7 +169,7 @@ def test_the_text_says_everything_where_structured_content_is_left_out(
 
 @pytest.fixture(scope="module")
 def http_url(sandbox: Any) -> Iterator[str]:
-    with http_server(env_for(sandbox.url)) as url:
+    with http_server(env_for(sandbox.url, **LINKS_ON)) as url:
         yield url
 
 
@@ -200,7 +203,7 @@ def test_http_results_carry_only_what_the_version_defines(http_url: str, version
 
 @pytest.fixture(scope="module")
 def sse_url(sandbox: Any) -> Iterator[str]:
-    with http_server(env_for(sandbox.url), transport="sse") as url:
+    with http_server(env_for(sandbox.url, **LINKS_ON), transport="sse") as url:
         yield url.removesuffix("/mcp")
 
 

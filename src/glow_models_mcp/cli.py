@@ -44,6 +44,16 @@ def _serve_options(parser: argparse.ArgumentParser, *, on_subcommand: bool = Fal
     g.add_argument("--port", type=int, help="port for sse/http (default 8765)")
     g.add_argument("--root-path", help="path prefix a reverse proxy serves sse/http under, e.g. /glow")
     g.add_argument("--sandbox", action="store_true", default=None, help="serve against an embedded local reference API")
+    g.add_argument(
+        "--sandbox-db",
+        metavar="PATH",
+        help="SQLite file that keeps the --sandbox data across runs and processes (default: in memory)",
+    )
+    g.add_argument(
+        "--resource-links",
+        choices=["auto", "on", "off"],
+        help="add export_models' resource_link block: auto (default: known clients only), on or off",
+    )
     g.add_argument("--read-only", action="store_true", default=None, help="register only the read-only tools")
     g.add_argument("--tools", help="comma-separated tool names to register (default: all)")
     g.add_argument("--exclude-tools", help="comma-separated tool names to leave out (wins over --tools)")
@@ -98,6 +108,8 @@ def load_settings(args: argparse.Namespace) -> Any:
         "port",
         "root_path",
         "sandbox",
+        "sandbox_db",
+        "resource_links",
         "read_only",
         "total_timeout",
         "log_level",
@@ -148,12 +160,19 @@ def serve(settings: Any) -> int:
         )
     sandbox = None
     if settings.sandbox:
+        import sqlite3
+
         from .sandbox import SandboxServer
 
-        sandbox = SandboxServer()
+        try:
+            sandbox = SandboxServer(settings.sandbox_db or ":memory:")
+        except (sqlite3.Error, ValueError) as exc:  # cannot be opened, or is not a sandbox database
+            _die(f"GLOW_MCP_SANDBOX_DB {settings.sandbox_db}: {exc}", EXIT_CONFIG)
+            raise  # not reached: _die exits
         sandbox.__enter__()
         settings = sandbox.client_settings(settings)
-        print(f"glow-models-mcp: serving against the embedded reference API at {sandbox.url}", file=sys.stderr)
+        where = f" (database {settings.sandbox_db})" if settings.sandbox_db else ""
+        print(f"glow-models-mcp: serving against the embedded reference API at {sandbox.url}{where}", file=sys.stderr)
     elif settings.instance_url and (problem := instance_url_problem(settings.instance_url)):
         _die(f"GLOW_INSTANCE_URL {problem[0]}; {problem[1]}", EXIT_CONFIG)
     elif not settings.instance_url:

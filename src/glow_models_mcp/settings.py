@@ -8,6 +8,7 @@ logged or printed :class:`Settings` never shows a credential.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -250,6 +251,22 @@ class Settings(BaseSettings):
         validation_alias="GLOW_MCP_SANDBOX",
         description="Serve against an embedded local reference API (no credentials needed).",
     )
+    sandbox_db: str | None = Field(
+        default=None,
+        validation_alias="GLOW_MCP_SANDBOX_DB",
+        description=(
+            "SQLite file of the --sandbox reference API (created and seeded when new; kept across runs and shared "
+            "by concurrent processes). Unset: in memory, gone when the process ends."
+        ),
+    )
+    resource_links: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        validation_alias="GLOW_MCP_RESOURCE_LINKS",
+        description=(
+            "Whether tool results carry resource_link blocks (an export's link to its CSV): auto (only for clients "
+            "known to handle them: VS Code, Claude Code, MCP Inspector), on or off. The text always names the URI."
+        ),
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -288,6 +305,16 @@ class Settings(BaseSettings):
             raise ValueError("give the token alone, without the 'Bearer ' prefix")
         return value
 
+    @field_validator("resource_links", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("sandbox_db")
+    @classmethod
+    def _sandbox_db(cls, value: str | None) -> str | None:
+        return os.path.expanduser(value.strip()) if value is not None and value.strip() else None
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -317,6 +344,8 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if self.total_timeout < self.connect_timeout:
             raise ValueError("GLOW_TIMEOUT must be at least GLOW_CONNECT_TIMEOUT")
+        if self.sandbox_db and not self.sandbox:
+            raise ValueError("GLOW_MCP_SANDBOX_DB (--sandbox-db) is the database of --sandbox: add --sandbox")
         return self
 
     @property

@@ -109,7 +109,8 @@ class ToolSpec(Generic[ReqT, ResT]):
         narrow: the hint given when a result is too large for the client.
         hints: what this tool's failures mean (403 role, 500s, may a timeout have applied it).
         batch: the response carries per-item ``results``; failed items make a tool error.
-        links: resource links to add to a successful result.
+        links: resource links to add to a successful result, where the client gets them (see
+            :func:`sends_links`); the summary must name their URIs too.
         written: the models a successful write created or renamed, as ``(name or None, id)``:
             each gets a duplicate-name check (a warning; the write has happened).
         summary_only: the summary says everything the structured content does, so the text is the
@@ -178,10 +179,11 @@ class Call(Generic[ReqT, ResT]):
     ``status`` is the HTTP status of the last upstream answer (for the log line).
     """
 
-    def __init__(self, spec: ToolSpec[ReqT, ResT], state: AppState, args: ToolArguments) -> None:
+    def __init__(self, spec: ToolSpec[ReqT, ResT], state: AppState, args: ToolArguments, *, links: bool = True) -> None:
         self.spec = spec
         self.state = state
         self.args = args
+        self.links = links
         self.status: int | None = None
         self.started = time.monotonic()
 
@@ -276,7 +278,7 @@ async def forward(call: Call[Any, Any]) -> Presented:
     if spec.batch:
         presented.failure = _batch_failure(spec.name, response)
         presented.wrote = presented.failure is None
-    if spec.links is not None:
+    if spec.links is not None and call.links:
         presented.links = spec.links(response)
     if spec.written is not None and presented.failure is None:
         presented.warnings = await _name_warnings(call, spec.written(request, response))
@@ -836,7 +838,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
             title="Export models as CSV",
             description=(
                 "Export all models (or one: model_id, an id or exact name) to a CSV upload and return its upload_id, "
-                "file_name and row_count, plus a link to resource glow://exports/{upload_id} that serves the CSV rows. "
+                "file_name and row_count; the text names resource glow://exports/{upload_id}, which serves the CSV rows. "
                 "An all-zero upload_id means there was nothing to export."
             ),
             annotations=_ann(read_only=False, idempotent=False),
@@ -889,8 +891,42 @@ def select_tools(*, read_only: bool, include: list[str], exclude: list[str]) -> 
 # ------------------------------------------------------------------------------------------------
 
 
-async def run_tool(spec: ToolSpec[Any, Any], state: AppState, arguments: dict[str, Any]) -> Any:
-    """Validate ``arguments``, answer the call, and build the tool result (a ``CallToolResult``).
+#: ``clientInfo.name`` prefixes (lower case) of the clients known to handle a ``resource_link`` in
+#: a tool result, for ``GLOW_MCP_RESOURCE_LINKS=auto``: VS Code ("Visual Studio Code", also
+#: "... - Insiders"; 1.105 previews a linked resource and tells the model how to read it), Claude
+#: Code ("claude-code"; since 1.0.44 a link becomes a text line for the model) and the MCP
+#: Inspector ("mcp-inspector"; renders links). Every other client gets the text alone, which names
+#: the same URI: langchain-mcp-adapters (``clientInfo`` "mcp", the Python SDK's default, which
+#: openai-agents and llama-index send too) turns a link into a file block that langchain-openai's
+#: Chat Completions formatter refuses and langchain-google-genai tries to download; Kiro drops the
+#: whole result; no capability announces link support.
+LINK_CLIENTS: tuple[str, ...] = ("visual studio code", "claude-code", "mcp-inspector")
+
+
+def sends_links(setting: str, client_name: str | None) -> bool:
+    """Whether a result gets its ``resource_link`` blocks: ``setting`` is ``GLOW_MCP_RESOURCE_LINKS``
+    (``on``, ``off`` or ``auto``: only for a client whose ``clientInfo.name`` starts with one of
+    :data:`LINK_CLIENTS`; no name, e.g. a stateless HTTP request, counts as unknown)."""
+    if setting in ("on", "off"):
+        return setting == "on"
+    return bool(client_name) and str(client_name).strip().lower().startswith(LINK_CLIENTS)
+
+
+def client_name(context: Any) -> str | None:
+    """The ``clientInfo.name`` of the request's client (from ``initialize``, or from the request's
+    ``_meta`` in the 2026-07-28 era), or ``None`` where the request does not carry it."""
+    try:
+        params = context.request_context.session.client_params
+    except (AttributeError, ValueError):  # no request context (a direct call)
+        return None
+    info = getattr(params, "client_info", None)
+    name = getattr(info, "name", None)
+    return name if isinstance(name, str) else None
+
+
+async def run_tool(spec: ToolSpec[Any, Any], state: AppState, arguments: dict[str, Any], *, links: bool = True) -> Any:
+    """Validate ``arguments``, answer the call, and build the tool result (a ``CallToolResult``);
+    ``links``: whether the result may carry the spec's resource links.
 
     Never raises (except for cancellation): every failure is a tool error. After a write tool
     (whatever its outcome) the cached option lists are dropped.
@@ -904,7 +940,7 @@ async def run_tool(spec: ToolSpec[Any, Any], state: AppState, arguments: dict[st
         except pydantic.ValidationError as exc:
             outcome = "invalid_arguments"
             return error_result(render_validation_error(spec.name, exc))
-        call = Call(spec, state, args)
+        call = Call(spec, state, args, links=links)
         try:
             presented = await (spec.handler or forward)(call)
         except LookupFailed as exc:
@@ -959,7 +995,8 @@ class GlowTool(Tool):
         return self.spec.output_schema
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
-        return await run_tool(self.spec, self.state, arguments)
+        links = sends_links(self.state.settings.resource_links, client_name(context))
+        return await run_tool(self.spec, self.state, arguments, links=links)
 
 
 async def _never_called() -> None:

@@ -14,7 +14,9 @@ Schema (our own design, named after the upstream's tables):
 
 One connection serves every thread; an ``RLock`` makes each operation atomic, so concurrent
 requests never lose writes. ``":memory:"`` keeps the data for the life of the process, a file
-path keeps it across restarts.
+path keeps it across restarts. Several processes may share one file (clients that start one
+server process per call): it is in WAL mode, a writer waits up to :data:`BUSY_TIMEOUT` seconds
+for another, and the seed is written once, inside the write transaction that checks for it.
 """
 
 from __future__ import annotations
@@ -275,8 +277,17 @@ def load_seed_catalog() -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
+#: Seconds a connection waits for another process's write lock on a shared database file.
+BUSY_TIMEOUT = 20.0
+
+
 class Database:
-    """One SQLite connection shared by all threads, guarded by a re-entrant lock."""
+    """One SQLite connection shared by all threads, guarded by a re-entrant lock.
+
+    Raises:
+        sqlite3.Error: the file cannot be opened or is not an SQLite database.
+        ValueError: the file is an SQLite database with tables of something else.
+    """
 
     def __init__(self, path: str = ":memory:", *, seed: bool = True) -> None:
         self.path = path
@@ -292,18 +303,38 @@ class Database:
             if not self.closed:
                 return
             uri = self.path.startswith("file:")
-            self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, uri=uri)
-            self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            if self.path != ":memory:" and "mode=memory" not in self.path:
-                self.conn.execute("PRAGMA journal_mode = WAL")
-                self.conn.execute("PRAGMA synchronous = NORMAL")
-            self.conn.executescript(_schema())
+            conn = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, uri=uri, timeout=BUSY_TIMEOUT
+            )
+            try:
+                conn.row_factory = sqlite3.Row
+                conn.execute("PRAGMA foreign_keys = ON")
+                if self.path != ":memory:" and "mode=memory" not in self.path:
+                    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                    if tables and "sandbox_meta" not in tables:
+                        raise ValueError(
+                            "an SQLite database of something else (it has tables but none of the sandbox's); "
+                            "give a new file"
+                        )
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("BEGIN IMMEDIATE")  # one process creates the schema and seeds; the others wait
+                try:
+                    for statement in _schema().splitlines():  # one statement a line
+                        conn.execute(statement)
+                    seeded = conn.execute("SELECT 1 FROM sandbox_meta WHERE key = 'seeded'").fetchone()
+                    if self.seed and seeded is None:
+                        _seed(conn, load_seed_catalog())
+                        conn.execute("INSERT OR REPLACE INTO sandbox_meta VALUES ('seeded', ?)", (now_iso(),))
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.close()
+                raise
+            self.conn = conn
             self.closed = False
-            if self.seed and self.meta("seeded") is None:
-                with self.transaction() as conn:
-                    _seed(conn, load_seed_catalog())
-                    conn.execute("INSERT OR REPLACE INTO sandbox_meta VALUES ('seeded', ?)", (now_iso(),))
 
     def close(self) -> None:
         with self.lock:
