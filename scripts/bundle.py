@@ -76,7 +76,9 @@ def build(out_dir: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out-dir", type=Path, default=REPO / "dist", help="where to write the bundle (default: dist/)")
+    parser.add_argument(
+        "--out-dir", type=Path, default=REPO / "dist", help="where to write the bundle (default: dist/)"
+    )
     args = parser.parse_args(argv)
     try:
         path = build(args.out_dir)

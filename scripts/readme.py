@@ -291,7 +291,9 @@ def render_manifest(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--check", action="store_true", help="exit 1 if README.md, server.json or manifest.json is not up to date")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if README.md, server.json or manifest.json is not up to date"
+    )
     args = parser.parse_args(argv)
     stale = 0
     for path, build in ((README, render), (SERVER_JSON, render_server_json), (MANIFEST_JSON, render_manifest)):
