@@ -222,8 +222,10 @@ def _user_config_env(doc: dict[str, Any]) -> dict[str, str]:
     for every ``user_config`` field (a ``Settings`` field name), with each field's type, sensitivity and
     default set from ``Settings`` in ``doc`` on the way.
 
-    A field without a default would reach the server as the literal text ``${user_config.<field>}``
-    when left empty (the host substitutes defaults only), so optional text fields default to ``""``,
+    Every field is optional (``required: false``): with the sandbox on none is needed, and a host
+    does not start a bundle whose required field is empty. A field without a default would reach
+    the server as the literal text ``${user_config.<field>}`` when left empty (the host substitutes
+    given values and defaults only), so each gets its ``Settings`` default, ``""`` for ``None``,
     which ``Settings`` reads as unset.
 
     Raises:
