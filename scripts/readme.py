@@ -1,8 +1,8 @@
 """Generate the README's tool table (from ``TOOL_SPECS``) and configuration table (from ``Settings``),
-and the tool names in ``server.json`` (from ``TOOL_SPECS``).
+the tool names in ``server.json`` (from ``TOOL_SPECS``) and the derived fields of ``manifest.json``.
 
-    uv run python -m scripts.readme            # rewrite the tables in README.md and the names in server.json
-    uv run python -m scripts.readme --check    # exit 1 if either is stale (what the tests check)
+    uv run python -m scripts.readme            # rewrite the tables in README.md, server.json, manifest.json
+    uv run python -m scripts.readme --check    # exit 1 if any is stale (what the tests check)
 
 Each table sits between HTML comment markers (``<!-- tools-table:start -->`` ...
 ``<!-- tools-table:end -->``, ``<!-- config-table:start -->`` ... ``<!-- config-table:end -->``);
@@ -15,7 +15,11 @@ the text around them is left alone. The facts come from where they are defined:
   description (``(secret)`` added for ``SecretStr`` fields);
 * ``server.json``: the sentence ``Valid names: ...`` in the description of ``GLOW_MCP_TOOLS`` lists
   every tool name in ``TOOL_SPECS`` order (the rest of the file is written by hand, and checked by
-  ``tests/test_packaging.py``).
+  ``tests/test_packaging.py``);
+* ``manifest.json`` (the MCP Bundle's manifest, see :func:`render_manifest`): the tools and prompts,
+  the version and the other package facts from ``pyproject.toml``, and the environment that each
+  ``user_config`` field fills in (from ``Settings``). Titles, descriptions and the command stay
+  hand-written (checked by ``tests/test_bundle.py``).
 
 A developer script: not shipped in the wheel or the sdist.
 """
@@ -26,6 +30,7 @@ import argparse
 import json
 import re
 import sys
+import tomllib
 import typing
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,8 @@ from pydantic_core import PydanticUndefined
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 SERVER_JSON = REPO / "server.json"
+MANIFEST_JSON = REPO / "manifest.json"
+PYPROJECT = REPO / "pyproject.toml"
 COMMAND = "uv run python -m scripts.readme"
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -170,12 +177,128 @@ def render_server_json(text: str) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+#: ``Settings`` annotations -> the ``user_config`` type of the manifest.
+_USER_CONFIG_TYPES = {bool: "boolean", int: "number", float: "number"}
+_USER_CONFIG_PLACEHOLDER = re.compile(r"^\$\{user_config\.([^}]+)\}$")
+
+
+def manifest_tools() -> list[dict[str, str]]:
+    """The manifest's ``tools``: every tool of ``TOOL_SPECS`` with the first sentence of its description."""
+    from glow_models_mcp.tools import TOOL_SPECS
+
+    return [{"name": spec.name, "description": first_sentence(spec.description)} for spec in TOOL_SPECS]
+
+
+def manifest_prompts() -> list[dict[str, Any]]:
+    """The manifest's ``prompts``: every prompt the server registers with all tools on, as the server
+    renders it with each argument given as the manifest's placeholder ``${arguments.<name>}``.
+
+    The prompts are registered on a bare ``MCPServer`` (no state, no I/O) and rendered by the SDK.
+    """
+    import anyio
+    from mcp.server.mcpserver import MCPServer
+    from mcp.types import TextContent
+
+    from glow_models_mcp.resources import register_prompts
+
+    server: MCPServer[Any] = MCPServer(name="manifest")
+    register_prompts(server, read_only=False)
+
+    async def collect() -> list[dict[str, Any]]:
+        entries = []
+        for prompt in await server.list_prompts():
+            names = [arg.name for arg in prompt.arguments or []]
+            result = await server.get_prompt(prompt.name, {n: f"${{arguments.{n}}}" for n in names})
+            texts = [m.content.text for m in getattr(result, "messages", []) if isinstance(m.content, TextContent)]
+            entries.append({"name": prompt.name, "description": prompt.description or "", "arguments": names})
+            entries[-1]["text"] = "\n\n".join(texts)
+        return entries
+
+    return anyio.run(collect)
+
+
+def _user_config_env(doc: dict[str, Any]) -> dict[str, str]:
+    """``mcp_config.env`` of ``doc``: its fixed entries, then ``<GLOW_* variable>: ${user_config.<field>}``
+    for every ``user_config`` field (a ``Settings`` field name), with each field's type, sensitivity and
+    default set from ``Settings`` in ``doc`` on the way.
+
+    Every field is optional (``required: false``): with the sandbox on none is needed, and a host
+    does not start a bundle whose required field is empty. A field without a default would reach
+    the server as the literal text ``${user_config.<field>}`` when left empty (the host substitutes
+    given values and defaults only), so each gets its ``Settings`` default, ``""`` for ``None``,
+    which ``Settings`` reads as unset.
+
+    Raises:
+        ValueError: when a ``user_config`` key is not a ``Settings`` field.
+    """
+    from glow_models_mcp.settings import Settings
+
+    env = {
+        k: v
+        for k, v in doc["server"]["mcp_config"].get("env", {}).items()
+        if not _USER_CONFIG_PLACEHOLDER.match(str(v))
+    }
+    for key, option in doc.get("user_config", {}).items():
+        field = Settings.model_fields.get(key)
+        if field is None or not isinstance(field.validation_alias, str):
+            raise ValueError(f"manifest.json: user_config.{key} is not a Settings field")
+        args = [a for a in typing.get_args(field.annotation) if a is not type(None)] or [field.annotation]
+        option["type"] = _USER_CONFIG_TYPES.get(args[0], "string")
+        if _is_secret(field.annotation):
+            option["sensitive"] = True
+        else:
+            option.pop("sensitive", None)
+        option["required"] = False
+        default = field.get_default(call_default_factory=True)
+        option["default"] = "" if default is None else default
+        env[field.validation_alias] = f"${{user_config.{key}}}"
+    return env
+
+
+def render_manifest(text: str) -> str:
+    """``manifest.json`` (its ``text``) with its derived fields regenerated, written as the file is
+    (2-space JSON, a final newline):
+
+    * from ``pyproject.toml``: ``name``, ``version``, ``description``, ``author``, ``license``,
+      ``keywords``, ``homepage``/``repository``/``support``/``documentation`` (the project URLs) and
+      ``compatibility.runtimes.python`` (``requires-python``);
+    * ``display_name``: the ``title`` of ``server.json``;
+    * ``tools`` (:func:`manifest_tools`) and ``prompts`` (:func:`manifest_prompts`);
+    * ``server.mcp_config.env`` and the type, sensitivity and default of each ``user_config`` field
+      (``_user_config_env``).
+
+    Raises:
+        ValueError: when a ``user_config`` key is not a ``Settings`` field.
+    """
+    doc = json.loads(text)
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
+    urls = project["urls"]
+    doc["name"] = project["name"]
+    doc["display_name"] = json.loads(SERVER_JSON.read_text(encoding="utf-8"))["title"]
+    doc["version"] = project["version"]
+    doc["description"] = project["description"]
+    doc["author"] = {"name": project["authors"][0]["name"]}
+    doc["repository"] = {"type": "git", "url": urls["Repository"]}
+    doc["homepage"] = urls["Homepage"]
+    doc["documentation"] = f"{urls['Repository']}#readme"
+    doc["support"] = urls["Issues"]
+    doc["license"] = project["license"]
+    doc["keywords"] = project["keywords"]
+    doc["tools"] = manifest_tools()
+    doc["prompts"] = manifest_prompts()
+    doc.setdefault("compatibility", {}).setdefault("runtimes", {})["python"] = project["requires-python"]
+    doc["server"]["mcp_config"]["env"] = _user_config_env(doc)
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--check", action="store_true", help="exit 1 if README.md or server.json is not up to date")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if README.md, server.json or manifest.json is not up to date"
+    )
     args = parser.parse_args(argv)
     stale = 0
-    for path, build in ((README, render), (SERVER_JSON, render_server_json)):
+    for path, build in ((README, render), (SERVER_JSON, render_server_json), (MANIFEST_JSON, render_manifest)):
         current = path.read_text(encoding="utf-8")
         fresh = build(current)
         if fresh == current:

@@ -1,5 +1,6 @@
-"""The README's generated tables (tools from ``TOOL_SPECS``, configuration from ``Settings``) and the
-tool names in ``server.json`` are up to date, and the generator really draws on those sources."""
+"""The README's generated tables (tools from ``TOOL_SPECS``, configuration from ``Settings``), the
+tool names in ``server.json`` and the derived fields of ``manifest.json`` are up to date, and the
+generator really draws on those sources (the manifest's in ``tests/test_bundle.py``)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ def test_the_tool_table_has_one_row_per_tool_spec_in_order() -> None:
 def test_server_json_tool_names_are_up_to_date() -> None:
     current = (REPO / "server.json").read_text(encoding="utf-8")
     assert readme.render_server_json(current) == current, f"server.json is stale: run `{readme.COMMAND}` and commit"
+
+
+def test_manifest_json_is_up_to_date() -> None:
+    current = (REPO / "manifest.json").read_text(encoding="utf-8")
+    assert readme.render_manifest(current) == current, f"manifest.json is stale: run `{readme.COMMAND}` and commit"
 
 
 def test_server_json_names_every_tool_in_order() -> None:
