@@ -9,7 +9,9 @@ it is checked too) and must not appear in any span, attribute, event, status or 
 
 Process tests: without the ``OTEL_*`` switch the server starts without importing the
 OpenTelemetry SDK (``-X importtime``; ``opentelemetry-api`` is imported by the MCP SDK itself),
-and with ``OTEL_TRACES_EXPORTER=console`` a stdio server exports its spans to stderr, never stdout.
+with ``OTEL_TRACES_EXPORTER=console`` a stdio server exports its spans to stderr, never stdout;
+with only ``OTEL_EXPORTER_OTLP_ENDPOINT`` set it exports spans and metrics over OTLP/HTTP to a
+loopback receiver (decoded with ``opentelemetry-proto``), credentials absent from the raw payloads.
 """
 
 from __future__ import annotations
@@ -368,3 +370,104 @@ def test_console_export_goes_to_stderr_not_stdout() -> None:
     assert '"name": "tools/call search_models"' in err
     assert f'"name": "POST {SEARCH.path}"' in err
     assert '"glow.upstream.operation": "search"' in err
+
+
+class Collector:
+    """A minimal OTLP/HTTP receiver on loopback: keeps every POSTed body by path."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        bodies: dict[str, list[bytes]] = {}
+        self.bodies = bodies
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                bodies.setdefault(self.path, []).append(self.rfile.read(length))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Collector:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.process
+def test_otlp_export_end_to_end(sandbox: Any) -> None:
+    """A stdio server with only OTEL_EXPORTER_OTLP_ENDPOINT set exports its spans and metrics
+    over OTLP/HTTP at exit; the raw payloads hold the span and metric names and no credential."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    with Collector() as collector:
+        env = clean_env(
+            drop=("GLOW_", "OTEL_"),
+            GLOW_INSTANCE_URL=sandbox.url,
+            GLOW_API_KEY=API_KEY,
+            GLOW_TOKEN=SUPERADMIN_TOKEN,
+            GLOW_MCP_HTTP_TOKEN=HTTP_TOKEN,
+            OTEL_EXPORTER_OTLP_ENDPOINT=collector.url,
+        )
+        lines = [
+            {
+                "jsonrpc": "2.0",
+                "id": 0,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "0"},
+                },
+            },
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "search_models", "arguments": {}}},
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "get_model", "arguments": {"model_id": UNKNOWN_ID}},
+            },
+        ]
+        stdin = "".join(json.dumps(m) + "\n" for m in lines).encode()
+        proc = subprocess.run(server_command(), input=stdin, capture_output=True, env=env, timeout=90)
+    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+    raw = b"".join(b for bodies in collector.bodies.values() for b in bodies)
+    for secret in SECRETS:
+        assert secret.encode() not in raw
+    assert UNKNOWN_ID.encode() not in raw
+
+    spans = {}
+    for body in collector.bodies.get("/v1/traces", []):
+        request = ExportTraceServiceRequest.FromString(body)
+        for rs in request.resource_spans:
+            service = {a.key: a.value.string_value for a in rs.resource.attributes}["service.name"]
+            assert service == telemetry.SERVICE_NAME
+            for ss in rs.scope_spans:
+                for span in ss.spans:
+                    spans[span.name] = {a.key: a.value for a in span.attributes}
+    assert {"tools/call search_models", "tools/call get_model", f"POST {SEARCH.path}", f"POST {GET.path}"} <= set(spans)
+    assert spans["tools/call get_model"]["glow.tool.outcome"].string_value == "error"
+    assert spans[f"POST {GET.path}"]["http.response.status_code"].int_value == 404
+
+    names = set()
+    for body in collector.bodies.get("/v1/metrics", []):
+        request = ExportMetricsServiceRequest.FromString(body)
+        for rm in request.resource_metrics:
+            for sm in rm.scope_metrics:
+                names.update(m.name for m in sm.metrics if sm.scope.name == telemetry.INSTRUMENTATION)
+    assert names == {"mcp.server.operation.duration", "glow.tool.calls", "http.client.request.duration"}

@@ -138,7 +138,8 @@ def configure(environ: Mapping[str, str] = os.environ) -> bool:
     except ImportError:
         _warn("OTEL_* variables are set but opentelemetry-sdk is not installed; install glow-models-mcp[otel]")
         return False
-    attributes = {} if environ.get("OTEL_SERVICE_NAME") else {"service.name": SERVICE_NAME}
+    named = environ.get("OTEL_SERVICE_NAME") or "service.name=" in environ.get("OTEL_RESOURCE_ATTRIBUTES", "")
+    attributes = {} if named else {"service.name": SERVICE_NAME}
     resource = Resource.create(attributes)
 
     traces = environ.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() or "otlp"
