@@ -5,7 +5,8 @@ In process: an MCP client with JSON-RPC framing (``mode="legacy"``, 2025-11-25) 
 default client (2026-07-28, per-request ``_meta`` log level), against the reference API; a 503 is
 put in front of it where one is needed (the reference API never answers 503), answering with the
 credentials it received echoed back. Over the wire: raw JSON-RPC lines to a stdio server process,
-and the SSE transport over loopback HTTP. Every credential is a unique sentinel, absent from every
+the SSE transport over loopback HTTP, and streamable HTTP at 2026-07-28 (SSE response mode carries
+the messages; our JSON ``/mcp`` endpoint cannot). Every credential is a unique sentinel, absent from every
 message; the server itself must emit no ``MCPDeprecationWarning`` (the deprecated ``ctx.log``
 helpers are not used).
 """
@@ -271,3 +272,37 @@ async def test_sse_transport_set_level_then_failing_call() -> None:
     assert log.levels == ["warning", "error"]
     assert log.messages[0].data["retry"] == 1 and log.messages[1].data["operation"] == "search"
     _no_secret(json.dumps([m.model_dump() for m in log.messages]))
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("json_response", [True, False])
+def test_streamable_http_2026_opt_in(json_response: bool) -> None:
+    """2026-07-28 over streamable HTTP with the ``_meta`` log level: in SSE response mode the
+    retry and failure messages come before the result on the POST's event stream; our ``/mcp``
+    endpoint answers JSON (``json_response=True``), where the SDK drops them and only the result comes."""
+    from rawrpc import MODERN_VERSION, http_message
+    from support import UvicornThread
+
+    from glow_models_mcp.http_app import build_http_app
+
+    settings = reference_settings(closed_port_url(), api_key=API_KEY, token=TOKEN, max_retries=1)
+    server = build_server(settings)
+    if json_response:
+        app = build_http_app(server, settings, "http")  # what `--transport http` serves
+    else:
+        app = server.streamable_http_app(stateless_http=True, json_response=False, host="127.0.0.1")
+    headers, body = http_message(1, "tools/call", {"name": "search_models", "arguments": {}}, MODERN_VERSION)
+    body["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = "info"
+    with UvicornThread(app) as running:
+        answer = httpx2.post(f"{running.url}/mcp", headers=headers, json=body, timeout=30)
+    assert answer.status_code == 200
+    if json_response:
+        assert answer.headers["content-type"].startswith("application/json")
+        messages = [answer.json()]
+    else:
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        messages = [json.loads(line[5:]) for line in answer.text.splitlines() if line.startswith("data:")]
+    logged = _messages(messages)
+    assert messages[-1]["id"] == 1 and messages[-1]["result"]["isError"] is True
+    assert [m["level"] for m in logged] == ([] if json_response else ["warning", "error"])
+    _no_secret(answer.text)
