@@ -20,6 +20,9 @@ Failure handling, in order:
 * a 2xx body that is not JSON, or does not match the response schema, raises
   :class:`UpstreamResponseError`.
 
+Observed: each HTTP attempt is a span when OpenTelemetry is on (:mod:`.telemetry`); retries,
+failures and slow answers are told to the MCP client of the call as log messages (:mod:`.client_log`).
+
 No exception message, log line, ``repr`` or parsed answer produced here contains a credential: a
 configured secret that the upstream echoes (in an error body, or in a successful answer, e.g. a
 model named after the token) is replaced by ``REDACTED`` in the text or in every parsed string.
@@ -466,8 +469,7 @@ class GlowClient:
     async def _tell_client(self, op: str, status: int, error: GlowError | None, elapsed: float, attempts: int) -> None:
         """The outcome of one operation (and a slow answer) as MCP log messages (:mod:`.client_log`)."""
         retries = f" after {attempts - 1} {'retry' if attempts == 2 else 'retries'}" if attempts > 1 else ""
-        fields: dict[str, Any] = {"operation": op, "status": status if status > 0 else None}
-        fields["duration_ms"] = round(elapsed * 1000, 1)
+        fields = {"operation": op, "status": status if status > 0 else None, "duration_ms": round(elapsed * 1000, 1)}
         if error is None:
             await client_log.emit("info", f"{op}: HTTP {status} in {elapsed * 1000:.0f} ms{retries}", **fields)
         else:
