@@ -83,6 +83,8 @@ class StdioSession:
         for reader in self._readers:
             reader.start()
         self._next = 1
+        #: Every line read that was not the answer waited for, in order (notifications...).
+        self.others: list[dict[str, Any]] = []
         self.initialized = self._call(initialize(version))
         self._write(INITIALIZED)
 
@@ -108,6 +110,7 @@ class StdioSession:
             answer = json.loads(self._lines.get(timeout=max(0.1, deadline - time.monotonic())))
             if answer.get("id") == message["id"]:
                 return answer
+            self.others.append(answer)  # notifications (e.g. notifications/message) and stray lines
 
     def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """The whole JSON-RPC answer (``result`` or ``error``) to one request."""

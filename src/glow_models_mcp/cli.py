@@ -145,6 +145,9 @@ def serve(settings: Any) -> int:
     from .logs import configure_logging
 
     configure_logging(settings.log_level, json_lines=settings.log_json, secrets=settings.secret_values())
+    from . import telemetry
+
+    telemetry.configure()  # OpenTelemetry, only when OTEL_* variables ask for it (and the extra is installed)
     from .settings import instance_url_problem
     from .tools import select_tools
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 
-from . import __version__, protocol
+from . import __version__, client_log, protocol
 from .resources import register_prompts, register_resources
 from .settings import Settings
 from .state import AppState
@@ -110,4 +110,5 @@ def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | N
     register_resources(server, state)
     register_prompts(server, read_only=not writes)
     protocol.install(server)
+    client_log.install(server, settings.secret_values())
     return server

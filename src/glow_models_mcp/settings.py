@@ -246,6 +246,13 @@ class Settings(BaseSettings):
         validation_alias="GLOW_MCP_LOG_JSON",
         description="JSON log lines with tool, upstream_status and duration_ms.",
     )
+    slow_call_seconds: float = Field(
+        default=5.0,
+        allow_inf_nan=False,
+        gt=0,
+        validation_alias="GLOW_MCP_SLOW_CALL_SECONDS",
+        description="An upstream request slower than this (seconds) is reported to the MCP client as a warning.",
+    )
     sandbox: bool = Field(
         default=False,
         validation_alias="GLOW_MCP_SANDBOX",

@@ -31,7 +31,7 @@ from mcp.types import ResourceLink, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import schemas as s
-from . import views
+from . import telemetry, views
 from .arguments import NameStr, RefStr, ToolArguments, arguments_model, is_ref_field, sections_field, view_field
 from .errors import ErrorHints, Where, render_error, render_lookup_error, render_validation_error
 from .exceptions import ConfigurationError, GlowError, LookupFailed
@@ -932,6 +932,7 @@ async def run_tool(spec: ToolSpec[Any, Any], state: AppState, arguments: dict[st
     (whatever its outcome) the cached option lists are dropped.
     """
     started = time.perf_counter()
+    observed = telemetry.start_tool_call(spec.name)  # a no-op unless OpenTelemetry is on
     call: Call[Any, Any] | None = None
     outcome = "error"
     try:
@@ -975,6 +976,7 @@ async def run_tool(spec: ToolSpec[Any, Any], state: AppState, arguments: dict[st
             elapsed,
             extra={"tool": spec.name, "outcome": outcome, "upstream_status": status, "duration_ms": elapsed},
         )
+        observed.end(outcome, status)
 
 
 class GlowTool(Tool):

@@ -20,6 +20,9 @@ Failure handling, in order:
 * a 2xx body that is not JSON, or does not match the response schema, raises
   :class:`UpstreamResponseError`.
 
+Observed: each HTTP attempt is a span when OpenTelemetry is on (:mod:`.telemetry`); retries,
+failures and slow answers are told to the MCP client of the call as log messages (:mod:`.client_log`).
+
 No exception message, log line, ``repr`` or parsed answer produced here contains a credential: a
 configured secret that the upstream echoes (in an error body, or in a successful answer, e.g. a
 model named after the token) is replaced by ``REDACTED`` in the text or in every parsed string.
@@ -40,6 +43,7 @@ from uuid import UUID
 import anyio
 import httpx2
 import pydantic
+from mcp.types import LoggingLevel
 from pydantic import BaseModel
 from tenacity import (
     AsyncRetrying,
@@ -51,7 +55,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from . import __version__
+from . import __version__, client_log, telemetry
 from . import schemas as s
 from .exceptions import (
     ConfigurationError,
@@ -303,7 +307,9 @@ class GlowClient:
                     f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()[:5]
                 )
                 problem = f"the body does not match {op.response_model.__name__}: {fields}"
-        raise UpstreamResponseError(op.name, f"{op.name}: HTTP {status} but {problem}")
+        error = UpstreamResponseError(op.name, f"{op.name}: HTTP {status} but {problem}")
+        await client_log.emit("error", str(error), operation=op.name, status=status)
+        raise error
 
     async def download_upload(self, upload_id: UUID) -> str:
         """``GET /uploads/{upload_id}/download``: the exported CSV as text, scrubbed of credentials
@@ -320,6 +326,7 @@ class GlowClient:
             retry_all=True,
             cap=self.settings.max_resource_bytes,
             cap_setting=_env_name("max_resource_bytes"),
+            template="/uploads/{upload_id}/download",
         )
         text = raw.decode("utf-8-sig", errors="replace")
         for secret in self._secret_texts:
@@ -372,7 +379,11 @@ class GlowClient:
         retry_all: bool,
         cap: int | None = None,
         cap_setting: str | None = None,
+        template: str | None = None,
     ) -> tuple[int, bytes]:
+        """One operation, retries included; each attempt is observed (:mod:`.telemetry`) and the
+        retries, the outcome and a slow answer are told to the MCP client (:mod:`.client_log`).
+        ``template``: the path with placeholders for its values (default: ``path``)."""
         if not self.base_url:
             raise ConfigurationError("GLOW_INSTANCE_URL is not set")
         settings = self.settings
@@ -398,29 +409,49 @@ class GlowClient:
                 return exc.error.retry_after > remaining
             return False
 
+        async def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            reason = str(exc.error) if isinstance(exc, _Retryable) else type(exc).__name__
+            pause = state.next_action.sleep if state.next_action else 0.0
+            await client_log.emit(
+                "warning",
+                f"{reason}; retry {state.attempt_number} of {settings.max_retries} in {pause:.1f} s",
+                operation=op,
+                status=getattr(getattr(exc, "error", None), "status", None),
+                retry=state.attempt_number,
+            )
+
         retrying = AsyncRetrying(
             stop=stop_any(stop_after_attempt(settings.max_retries + 1), _StopWhen(retry_after_exceeds_budget)),
             wait=wait,
             retry=retry_if_exception(retryable),
+            before_sleep=before_sleep,
             reraise=True,
         )
         status = 0
+        attempts = 0
+        error: GlowError | None = None
         try:
             with anyio.fail_after(settings.total_timeout):
                 async for attempt in retrying:
-                    with attempt:
+                    attempts += 1
+                    with (
+                        attempt,
+                        telemetry.upstream_attempt(op, method, template or path, self.base_url, attempts - 1) as seen,
+                    ):
                         status, raw = await self._attempt(op, method, path, content, cap, cap_setting)
+                        seen.status = status
         except TimeoutError:
             status = -1
-            raise UpstreamUnavailable(
+            error = UpstreamUnavailable(
                 op, self.display_url, f"no answer within the total timeout of {settings.total_timeout:g} s"
-            ) from None
+            )
         except _Retryable as exc:
             status = getattr(exc.error, "status", 0)
-            raise exc.error from None
+            error = exc.error
         except GlowError as exc:
             status = getattr(exc, "status", 0)
-            raise
+            error = exc
         finally:
             logger.debug(
                 "upstream %s %s -> %s in %.1f ms",
@@ -430,7 +461,27 @@ class GlowClient:
                 (time.perf_counter() - started) * 1000,
                 extra={"operation": op, "upstream_status": status or None},
             )
+        await self._tell_client(op, status, error, time.perf_counter() - started, attempts)
+        if error is not None:
+            raise error from None
         return status, raw
+
+    async def _tell_client(self, op: str, status: int, error: GlowError | None, elapsed: float, attempts: int) -> None:
+        """The outcome of one operation (and a slow answer) as MCP log messages (:mod:`.client_log`)."""
+        retries = f" after {attempts - 1} {'retry' if attempts == 2 else 'retries'}" if attempts > 1 else ""
+        fields = {"operation": op, "status": status if status > 0 else None, "duration_ms": round(elapsed * 1000, 1)}
+        if error is None:
+            await client_log.emit("info", f"{op}: HTTP {status} in {elapsed * 1000:.0f} ms{retries}", **fields)
+        else:
+            await client_log.emit(_failure_level(status), f"{error}{retries}", **fields)
+        slow = self.settings.slow_call_seconds
+        if elapsed > slow:
+            await client_log.emit(
+                "warning",
+                f"{op}: the Glow API took {elapsed:.1f} s{retries} "
+                f"(more than {_env_name('slow_call_seconds')}={slow:g} s)",
+                **fields,
+            )
 
     async def _attempt(
         self, op: str, method: str, path: str, content: bytes | None, cap: int | None, cap_setting: str | None
@@ -498,6 +549,15 @@ class GlowClient:
         if status in (502, 503, 504):
             raise _Retryable(error, sent=True)
         raise error
+
+
+def _failure_level(status: int) -> LoggingLevel:
+    """How a failed operation is logged to the MCP client: ``error`` when the Glow API is down,
+    broken or refuses the credentials (5xx, no answer, an unusable answer, 401/403); ``warning``
+    for 429; ``notice`` for any other 4xx, which the tool error explains to the agent."""
+    if status in (401, 403) or not 400 <= status < 500:
+        return "error"
+    return "warning" if status == 429 else "notice"
 
 
 def _detail(raw: bytes) -> str | list[Any]:
