@@ -812,6 +812,9 @@ def serve_workers(settings: Settings) -> int | None:
             access_log=False,
             log_level=settings.log_level.lower(),
             timeout_graceful_shutdown=5,
+            # A worker that does not answer the supervisor's ping within this is killed and replaced;
+            # uvicorn's 5 s default killed workers still importing on a loaded machine, over and over.
+            timeout_worker_healthcheck=30,
         )
         for sock in sockets:
             host, port = sock.getsockname()[:2]
