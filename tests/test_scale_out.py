@@ -459,3 +459,7 @@ async def test_one_clients_calls_are_answered_by_both_replicas_behind_nginx(sand
         assert replicas == {one.removeprefix("http://"), two.removeprefix("http://")}, lines
         assert all(re.search(r" 20[02] upstream=", line) for line in lines), lines
         assert len(lines) >= 17  # tools/list, 3 x create/search/update/get, delete, 3 searches (+ the session's own)
+
+
+def test_the_readme_shows_the_balancer_configuration_the_test_runs() -> None:
+    assert f"```nginx\n{NGINX_TEMPLATE.read_text()}```" in (REPO / "README.md").read_text()
