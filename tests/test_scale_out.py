@@ -17,6 +17,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -341,6 +342,42 @@ def test_sigint_stops_every_worker() -> None:
             os.killpg(proc.pid, signal.SIGKILL)
         _, err = proc.communicate(timeout=30)
     assert b"Traceback" not in err, err.decode()[-3000:]
+
+
+@pytest.mark.process
+def test_sigterm_cancels_a_workers_call_in_flight_and_answers_503() -> None:
+    """As in one process (tests/reliability/test_rel_signals.py): the worker cancels the call in
+    flight at once, the upstream request too, and answers 503, instead of waiting out uvicorn's
+    graceful-shutdown timeout."""
+    from reliability.rel_support import FaultServer
+
+    answer: dict[str, Any] = {}
+    with FaultServer(modes={"search": "hang"}) as fault:
+        env = _upstream_env(fault.url, GLOW_READ_TIMEOUT="20", GLOW_TIMEOUT="30")
+        with _server("--workers", "2", env=env) as (proc, url):
+
+            def call() -> None:
+                body = {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "search_models"}}
+                body["params"]["arguments"] = {}  # type: ignore[index]
+                headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
+                try:
+                    answer["response"] = httpx2.post(f"{url}/mcp", json=body, headers=headers, timeout=30)
+                except httpx2.HTTPError as exc:
+                    answer["error"] = exc
+
+            caller = threading.Thread(target=call)
+            caller.start()
+            try:
+                assert fault.wait_for(lambda: fault.count("search") == 1, 30)
+                stopped_at = time.monotonic()
+                proc.send_signal(signal.SIGTERM)
+                assert proc.wait(30) == 128 + signal.SIGTERM
+            finally:
+                caller.join(30)
+            assert fault.wait_for(lambda: fault.of("search")[0].closed is not None, 10)
+            closed = fault.of("search")[0].closed
+            assert closed is not None and closed - stopped_at < 5
+    assert "response" in answer and answer["response"].status_code == 503, answer
 
 
 def _upstream_env(url: str, **extra: str) -> dict[str, str]:
