@@ -185,10 +185,12 @@ def serve(settings: Any) -> int:
         else:
             try:
                 if settings.workers > 1:  # the workers build their own servers; this one only checked the settings
-                    from .http_app import serve_workers
+                    from .http_app import WorkerStartError, serve_workers
 
-                    if (signum := serve_workers(settings)) is not None:
-                        return 128 + signum
+                    try:
+                        return 128 + serve_workers(settings)
+                    except WorkerStartError as exc:
+                        _die(str(exc), EXIT_FAIL)
                 else:
                     anyio.run(serve_http, server, settings, settings.transport)
             except PortInUseError as exc:

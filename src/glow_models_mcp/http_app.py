@@ -597,6 +597,10 @@ def build_http_app(server: GlowServer, settings: Settings, transport: str, in_fl
     return NormalizeHeaders(app)
 
 
+class WorkerStartError(Exception):
+    """A worker process could not start (``--workers``); its error was logged on stderr."""
+
+
 class PortInUseError(Exception):
     """The HTTP port is taken by another process. The message names the port, the address, and
     the variable and flag that change it."""
@@ -742,14 +746,24 @@ class WorkerApp:
 
     def __call__(self) -> ASGIApp:
         """Build this worker's app (called once, in the worker, inside uvicorn's event loop)."""
+        import logging
+
+        from uvicorn.config import STARTUP_FAILURE
+
         from .logs import configure_logging
         from .server import build_server
 
         settings = self.settings
         configure_logging(settings.log_level, json_lines=settings.log_json, secrets=settings.secret_values())
-        in_flight = InFlight()
-        _cancel_in_flight_on_exit_signals(in_flight)
-        app: ASGIApp = build_http_app(build_server(settings), settings, "http", in_flight)
+        try:
+            in_flight = InFlight()
+            _cancel_in_flight_on_exit_signals(in_flight)
+            app: ASGIApp = build_http_app(build_server(settings), settings, "http", in_flight)
+        except Exception:
+            # uvicorn's supervisor replaces a worker that dies, except one that exits with
+            # STARTUP_FAILURE: then it stops, instead of restarting a broken worker forever.
+            logging.getLogger(__name__).exception("a worker could not build its app")
+            raise SystemExit(STARTUP_FAILURE) from None
         return app
 
 
@@ -778,9 +792,9 @@ def _cancel_in_flight_on_exit_signals(in_flight: InFlight) -> None:
 _SECRET_VARIABLES = ("GLOW_API_KEY", "GLOW_TOKEN", "GLOW_MCP_HTTP_TOKEN")
 
 
-def serve_workers(settings: Settings) -> int | None:
+def serve_workers(settings: Settings) -> int:
     """Serve streamable HTTP with ``settings.workers`` processes until SIGINT/SIGTERM; returns the
-    number of the signal that stopped it (or ``None``).
+    number of the signal that stopped it.
 
     The port is bound and listened on here, once (so a port in use is reported before anything
     starts, and connections wait in the backlog until a worker takes them); uvicorn's supervisor
@@ -792,6 +806,7 @@ def serve_workers(settings: Settings) -> int | None:
 
     Raises:
         PortInUseError: the port is taken. ValueError: another bind failure, or an unsafe exposure.
+        WorkerStartError: a worker could not start (uvicorn's supervisor then stops them all).
     """
     import uvicorn
 
@@ -823,7 +838,9 @@ def serve_workers(settings: Settings) -> int | None:
             print(f"glow-models-mcp: listening on {where} ({settings.workers} workers)", file=sys.stderr, flush=True)
         supervisor = _supervisor_class()(config, sockets)
         supervisor.run()
-        return int(supervisor.stopped_by) if supervisor.stopped_by is not None else None
+        if supervisor.stopped_by is None:  # it stopped by itself: a worker failed to start
+            raise WorkerStartError("a worker process failed to start (its error is above); the server stopped")
+        return int(supervisor.stopped_by)
     finally:
         for sock in sockets:
             sock.close()
