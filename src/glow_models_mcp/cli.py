@@ -43,6 +43,7 @@ def _serve_options(parser: argparse.ArgumentParser, *, on_subcommand: bool = Fal
     g.add_argument("--host", help="bind address for sse/http (default 127.0.0.1)")
     g.add_argument("--port", type=int, help="port for sse/http (default 8765)")
     g.add_argument("--root-path", help="path prefix a reverse proxy serves sse/http under, e.g. /glow")
+    g.add_argument("--workers", type=int, help="worker processes for --transport http (default 1)")
     g.add_argument("--sandbox", action="store_true", default=None, help="serve against an embedded local reference API")
     g.add_argument(
         "--sandbox-db",
@@ -107,6 +108,7 @@ def load_settings(args: argparse.Namespace) -> Any:
         "host",
         "port",
         "root_path",
+        "workers",
         "sandbox",
         "sandbox_db",
         "resource_links",
@@ -161,6 +163,10 @@ def serve(settings: Any) -> int:
             "--read-only/GLOW_MCP_READ_ONLY (which keeps only the read-only tools) exclude them all",
             EXIT_CONFIG,
         )
+    if settings.workers > 1 and settings.transport != "http":  # before anything starts
+        from .http_app import workers_problem
+
+        _die(workers_problem(settings) or "", EXIT_CONFIG)
     sandbox = None
     if settings.sandbox:
         import sqlite3
@@ -200,7 +206,15 @@ def serve(settings: Any) -> int:
                 return 128 + signum
         else:
             try:
-                anyio.run(serve_http, server, settings, settings.transport)
+                if settings.workers > 1:  # the workers build their own servers; this one only checked the settings
+                    from .http_app import WorkerStartError, serve_workers
+
+                    try:
+                        return 128 + serve_workers(settings)
+                    except WorkerStartError as exc:
+                        _die(str(exc), EXIT_FAIL)
+                else:
+                    anyio.run(serve_http, server, settings, settings.transport)
             except PortInUseError as exc:
                 _die(str(exc), EXIT_PORT_IN_USE)
             except ValueError as exc:

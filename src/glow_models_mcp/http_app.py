@@ -1,7 +1,9 @@
 """HTTP transports: streamable HTTP (stateless, JSON responses, ``/mcp``) and SSE (``/sse`` +
 ``/messages/``) as ASGI apps, with DNS-rebinding protection, a request-body cap, an optional bearer
 token, cancellation on client disconnect, an optional root path (a reverse proxy's path prefix),
-case-insensitive media types and header names, and the uvicorn runner.
+case-insensitive media types and header names, health endpoints for load balancers and probes
+(``/healthz``, ``/readyz``), and the uvicorn runner (one process, or ``--workers N`` processes for
+streamable HTTP).
 """
 
 from __future__ import annotations
@@ -9,9 +11,13 @@ from __future__ import annotations
 import errno
 import hmac
 import json
+import math
 import os
+import signal
 import socket
 import sys
+import threading
+import time
 from typing import Any
 
 import anyio
@@ -19,8 +25,10 @@ from mcp.server.transport_security import TransportSecurityMiddleware, Transport
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .exceptions import ConfigurationError
 from .server import GlowServer
 from .settings import Settings
+from .state import AppState
 from .stdio import check_message
 
 # ------------------------------------------------------------------------------------------------
@@ -29,6 +37,9 @@ from .stdio import check_message
 MCP_PATH = "/mcp"
 SSE_PATH = "/sse"
 MESSAGES_PATH = "/messages/"
+#: Health endpoints (under the root path, if one is set), outside the MCP paths.
+HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
 
 _LOOPBACK_HOSTS = ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
 _LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
@@ -419,6 +430,113 @@ async def _answer(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+#: The upstream counts as ready for this many seconds after it last answered (a tool call's
+#: upstream request or a readiness probe), unless a request to it failed since.
+READY_WINDOW_SECONDS = 30.0
+#: Longest wait for the readiness probe (``GET`` of the instance root) when the last answer is stale.
+READY_PROBE_SECONDS = 2.0
+
+
+class Readiness:
+    """Whether the upstream answered recently: what ``/readyz`` reports.
+
+    Ready when the upstream answered (an HTTP status below 500, to a tool call or to a probe)
+    within :data:`READY_WINDOW_SECONDS` and no request to it failed since (no connection, a
+    timeout, a 5xx). Otherwise one cheap probe is sent (:meth:`GlowClient.probe`: ``GET /`` of the
+    instance without credentials, at most :data:`READY_PROBE_SECONDS`; concurrent checks share it):
+    any status below 500 makes the server ready again. A busy server therefore never probes; an
+    idle one probes at most once per window.
+    """
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self._probed_at = -math.inf
+        self._lock: anyio.Lock | None = None
+
+    def _fresh(self, answered_at: float, failed_at: float) -> bool:
+        last = max(answered_at, self._probed_at)
+        return time.monotonic() - last <= READY_WINDOW_SECONDS and failed_at < last
+
+    async def check(self) -> str | None:
+        """``None`` when ready, else why not (one line, no URL, no credential)."""
+        try:
+            client = self.state.client
+        except ConfigurationError:
+            return "the server is starting or stopping (no upstream client is open)"
+        if self._fresh(client.answered_at, client.failed_at):
+            return None
+        if self._lock is None:
+            self._lock = anyio.Lock()
+        async with self._lock:
+            if self._fresh(client.answered_at, client.failed_at):  # a concurrent check probed already
+                return None
+            status: int | None = None
+            with anyio.move_on_after(READY_PROBE_SECONDS):
+                try:
+                    status = (await client.probe()).status
+                except Exception as exc:  # httpx2's connect/read errors, a refused connection...
+                    return f"the upstream did not answer ({type(exc).__name__})"
+            if status is None:
+                return f"the upstream did not answer within {READY_PROBE_SECONDS:g} s"
+            if status >= 500:
+                return f"the upstream answered HTTP {status}"
+            self._probed_at = time.monotonic()
+            return None
+
+
+class HealthEndpoints:
+    """ASGI middleware: ``GET``/``HEAD`` ``/healthz`` and ``/readyz`` for load balancers and
+    Kubernetes probes, outside the MCP paths (under the root path if one is set, with or without
+    the prefix, as every path).
+
+    * ``/healthz``: 200 ``{"status":"ok"}`` while the process serves (liveness);
+    * ``/readyz``: 200 ``{"status":"ready"}`` when the upstream answered recently (see
+      :class:`Readiness`), else 503 ``{"status":"not ready","reason":...}``; also 503 once the
+      server is shutting down, so that a balancer stops sending to it.
+
+    They need no bearer token (this middleware sits outside :class:`BearerTokenMiddleware`), but
+    obey the same ``Host``/``Origin`` rules (421/403); other methods get 405. The answers carry no
+    URL, credential or version.
+    """
+
+    def __init__(self, app: ASGIApp, security: TransportSecuritySettings, state: AppState, in_flight: InFlight) -> None:
+        self.app = app
+        self.readiness = Readiness(state)
+        self.in_flight = in_flight
+        self._security = TransportSecurityMiddleware(security)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = _route_path(scope) if scope["type"] == "http" else ""
+        if path not in (HEALTH_PATH, READY_PATH):
+            await self.app(scope, receive, send)
+            return
+        if await _refused(self._security, scope, receive, send):
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 405,
+                    "headers": [(b"content-type", b"application/json"), (b"allow", b"GET, HEAD")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b'{"error":"use GET or HEAD"}'})
+            return
+        answer: dict[str, str] = {"status": "ok"}
+        if path == READY_PATH:
+            reason = "the server is shutting down" if self.in_flight.shutting_down else await self.readiness.check()
+            answer = {"status": "ready"} if reason is None else {"status": "not ready", "reason": reason}
+        body = json.dumps(answer).encode()
+        status = 503 if answer["status"] == "not ready" else 200
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
+
+
 def check_http_exposure(settings: Settings) -> None:
     """Refuse unsafe HTTP exposure at start.
 
@@ -445,10 +563,12 @@ def build_http_app(server: GlowServer, settings: Settings, transport: str, in_fl
     """The ASGI app for ``transport`` ``"http"`` (streamable HTTP, stateless, JSON responses, at
     ``/mcp``; any other method than POST gets 405) or ``"sse"`` (``GET /sse`` + ``POST
     /messages/``), under ``settings.root_path`` if set, with DNS-rebinding protection, the
-    request-body cap (413 above ``max_request_bytes``), the optional bearer token, and
-    case-insensitive header names and media types.
+    request-body cap (413 above ``max_request_bytes``), the optional bearer token,
+    case-insensitive header names and media types, and ``/healthz`` / ``/readyz``
+    (:class:`HealthEndpoints`, answered without the token).
     """
     security = transport_security(settings)
+    in_flight = in_flight or InFlight()
     if transport == "sse":
         app: Any = server.sse_app(
             sse_path=SSE_PATH,
@@ -469,11 +589,16 @@ def build_http_app(server: GlowServer, settings: Settings, transport: str, in_fl
         )
         app = MessageShape(app, security, (MCP_PATH,), settings.max_request_bytes)
         app = PostOnly(app, security, MCP_PATH)
-    app = RootPath(app, settings.root_path)
     app = CancelOnDisconnect(app, in_flight)
     if settings.http_token is not None:  # never empty: Settings turns "" into None
         app = BearerTokenMiddleware(app, settings.http_token.get_secret_value())
+    app = HealthEndpoints(app, security, server.state, in_flight)  # outside the token check
+    app = RootPath(app, settings.root_path)
     return NormalizeHeaders(app)
+
+
+class WorkerStartError(Exception):
+    """A worker process could not start (``--workers``); its error was logged on stderr."""
 
 
 class PortInUseError(Exception):
@@ -578,3 +703,163 @@ async def _uvicorn(
         timeout_graceful_shutdown=5,
     )
     await _Server(config).serve(sockets=sockets)
+
+
+# ------------------------------------------------------------------------------------------------
+# Several worker processes (--workers N, streamable HTTP only)
+# ------------------------------------------------------------------------------------------------
+
+
+def workers_problem(settings: Settings) -> str | None:
+    """Why ``settings.workers`` cannot be used with ``settings.transport``, or ``None``.
+
+    Only stateless streamable HTTP can be served by several processes: any worker answers any
+    request. stdio is one process talking to one client; an SSE session (its ``GET /sse`` stream
+    and the ``POST /messages/`` that feed it) lives in the memory of the process that opened it.
+    """
+    if settings.workers == 1 or settings.transport == "http":
+        return None
+    why = {
+        "stdio": "a stdio server is one process serving the one client on its stdin/stdout",
+        "sse": (
+            "an SSE session (its GET /sse stream and the POST /messages/ that feed it) lives in the process that "
+            "opened it, and another worker would answer 404 for it; run one process per replica behind a balancer "
+            "with sticky sessions (see the README's deployment section), or use --transport http"
+        ),
+    }[settings.transport]
+    return f"GLOW_MCP_WORKERS / --workers above 1 needs --transport http (streamable HTTP, stateless): {why}"
+
+
+class WorkerApp:
+    """The app factory each worker process calls (uvicorn's ``factory=True``): the worker builds
+    its own :class:`GlowServer`, upstream client, lookup cache and app from ``settings``.
+
+    It is handed to the workers pickled, through the pipe ``multiprocessing`` opens to each (the
+    ``spawn`` start method): the settings, credentials included, never pass through a command
+    line or an environment variable. In the worker it also sets up logging (stderr, secrets
+    redacted) and cancels the calls in flight as soon as SIGINT/SIGTERM arrives (they are
+    answered 503, as in a single process).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(self) -> ASGIApp:
+        """Build this worker's app (called once, in the worker, inside uvicorn's event loop)."""
+        import logging
+
+        from uvicorn.config import STARTUP_FAILURE
+
+        from .logs import configure_logging
+        from .server import build_server
+
+        settings = self.settings
+        configure_logging(settings.log_level, json_lines=settings.log_json, secrets=settings.secret_values())
+        try:
+            in_flight = InFlight()
+            _cancel_in_flight_on_exit_signals(in_flight)
+            app: ASGIApp = build_http_app(build_server(settings), settings, "http", in_flight)
+        except Exception:
+            # uvicorn's supervisor replaces a worker that dies, except one that exits with
+            # STARTUP_FAILURE: then it stops, instead of restarting a broken worker forever.
+            logging.getLogger(__name__).exception("a worker could not build its app")
+            raise SystemExit(STARTUP_FAILURE) from None
+        return app
+
+
+def _cancel_in_flight_on_exit_signals(in_flight: InFlight) -> None:
+    """Chain :meth:`InFlight.cancel_all` before uvicorn's SIGINT/SIGTERM handlers (installed by
+    then; uvicorn restores the previous ones when it ends)."""
+    import asyncio
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
+
+        def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(in_flight.cancel_all)
+            previous(signum, frame)
+
+        signal.signal(sig, handler)
+
+
+#: Environment variables that hold credentials: removed from this process's environment before
+#: workers start, so that no worker's environment shows them (they get the settings pickled).
+_SECRET_VARIABLES = ("GLOW_API_KEY", "GLOW_TOKEN", "GLOW_MCP_HTTP_TOKEN")
+
+
+def serve_workers(settings: Settings) -> int:
+    """Serve streamable HTTP with ``settings.workers`` processes until SIGINT/SIGTERM; returns the
+    number of the signal that stopped it.
+
+    The port is bound and listened on here, once (so a port in use is reported before anything
+    starts, and connections wait in the backlog until a worker takes them); uvicorn's supervisor
+    (``uvicorn.supervisors.Multiprocess``) starts the workers with the ``spawn`` method, passes
+    them the socket, restarts a worker that dies, and on SIGINT/SIGTERM sends SIGTERM to each
+    and waits for all of them. Each worker builds its own server (:class:`WorkerApp`); the
+    upstream they share is ``settings.instance_url`` (with ``--sandbox``, the reference API this
+    process started, so that every worker reads and writes the same data).
+
+    Raises:
+        PortInUseError: the port is taken. ValueError: another bind failure, or an unsafe exposure.
+        WorkerStartError: a worker could not start (uvicorn's supervisor then stops them all).
+    """
+    import uvicorn
+
+    check_http_exposure(settings)
+    if problem := workers_problem(settings):
+        raise ValueError(problem)
+    sockets = bind_sockets(settings.host, settings.port)
+    try:
+        for sock in sockets:
+            sock.listen(2048)
+        for name in _SECRET_VARIABLES:
+            os.environ.pop(name, None)
+        config = uvicorn.Config(
+            WorkerApp(settings),
+            factory=True,
+            workers=settings.workers,
+            log_config=None,
+            access_log=False,
+            log_level=settings.log_level.lower(),
+            timeout_graceful_shutdown=5,
+            # A worker that does not answer the supervisor's ping within this is killed and replaced;
+            # uvicorn's 5 s default killed workers still importing on a loaded machine, over and over.
+            timeout_worker_healthcheck=30,
+        )
+        for sock in sockets:
+            host, port = sock.getsockname()[:2]
+            shown = f"[{host}]" if ":" in host else host
+            where = f"http://{shown}:{port}{settings.root_path}{MCP_PATH}"
+            print(f"glow-models-mcp: listening on {where} ({settings.workers} workers)", file=sys.stderr, flush=True)
+        supervisor = _supervisor_class()(config, sockets)
+        supervisor.run()
+        if supervisor.stopped_by is None:  # it stopped by itself: a worker failed to start
+            raise WorkerStartError("a worker process failed to start (its error is above); the server stopped")
+        return int(supervisor.stopped_by)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _supervisor_class() -> Any:
+    from uvicorn.supervisors import Multiprocess
+
+    class Supervisor(Multiprocess):
+        """uvicorn's supervisor, remembering which signal stopped it (for the exit code)."""
+
+        stopped_by: int | None = None
+
+        def handle_int(self) -> None:
+            self.stopped_by = self.stopped_by or signal.SIGINT
+            super().handle_int()
+
+        def handle_term(self) -> None:
+            self.stopped_by = self.stopped_by or signal.SIGTERM
+            super().handle_term()
+
+    return Supervisor

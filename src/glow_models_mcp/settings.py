@@ -203,6 +203,13 @@ class Settings(BaseSettings):
         validation_alias="GLOW_MCP_ROOT_PATH",
         description="Path prefix a reverse proxy serves the HTTP transports under, e.g. /glow (empty: none).",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        validation_alias="GLOW_MCP_WORKERS",
+        description="Worker processes for streamable HTTP (stateless: any worker answers any request); 1 for stdio and sse.",
+    )
     read_only: bool = Field(
         default=False, validation_alias="GLOW_MCP_READ_ONLY", description="Register only the read-only tools."
     )

@@ -33,6 +33,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Callable
@@ -245,6 +246,11 @@ class GlowClient:
             transport=transport,
             follow_redirects=False,
         )
+        #: When (``time.monotonic()``) the upstream last answered with a status below 500, and when
+        #: a request to it last failed (no connection, a timeout, a 5xx); ``-inf``: never. ``/readyz``
+        #: reads them (:class:`~glow_models_mcp.http_app.Readiness`).
+        self.answered_at = -math.inf
+        self.failed_at = -math.inf
 
     def __repr__(self) -> str:
         return f"GlowClient(base_url={self.display_url!r})"
@@ -453,6 +459,10 @@ class GlowClient:
             status = getattr(exc, "status", 0)
             error = exc
         finally:
+            if 0 < status < 500:
+                self.answered_at = time.monotonic()
+            else:
+                self.failed_at = time.monotonic()
             logger.debug(
                 "upstream %s %s -> %s in %.1f ms",
                 method,
