@@ -130,6 +130,16 @@ def _google_genai_schema(name: str) -> dict[str, Any]:
     return _gemini_as_json(genai_types.Schema.from_json_schema(json_schema=json_schema))
 
 
+def _google_genai_json_schema(name: str) -> dict[str, Any]:
+    # The README's way around the MCP adapter's failure: the JSON schema as is, in parameters_json_schema.
+    declaration = genai_types.FunctionDeclaration(
+        name=name, description=DESCRIPTIONS[name], parameters_json_schema=copy.deepcopy(SCHEMAS[name])
+    )
+    declaration = genai_types.FunctionDeclaration.model_validate(declaration.model_dump(mode="json"))
+    assert isinstance(declaration.parameters_json_schema, dict)
+    return declaration.parameters_json_schema
+
+
 def _langchain_google_genai(name: str) -> dict[str, Any]:
     (tool,) = convert_to_genai_function_declarations([_lc_tool(name)])
     (declaration,) = tool.function_declarations or []
@@ -169,6 +179,7 @@ CONVERTERS: dict[str, Converter] = {
         _google_genai_mcp,
         broken="google-genai 3.6 MCP adapter fails on additionalProperties: false (googleapis/python-genai#2393)",
     ),
+    "google-genai json schema": Converter(_google_genai_json_schema),
     "langchain google-genai": Converter(_langchain_google_genai),
 }
 
