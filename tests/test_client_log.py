@@ -275,34 +275,40 @@ async def test_sse_transport_set_level_then_failing_call() -> None:
 
 
 @pytest.mark.process
-@pytest.mark.parametrize("json_response", [True, False])
-def test_streamable_http_2026_opt_in(json_response: bool) -> None:
-    """2026-07-28 over streamable HTTP with the ``_meta`` log level: in SSE response mode the
-    retry and failure messages come before the result on the POST's event stream; our ``/mcp``
-    endpoint answers JSON (``json_response=True``), where the SDK drops them and only the result comes."""
+@pytest.mark.parametrize(
+    ("opt_in", "accept", "streamed"),
+    [
+        ("info", "application/json, text/event-stream", True),
+        (None, "application/json, text/event-stream", False),
+        ("info", "application/json", False),
+    ],
+)
+def test_streamable_http_2026_opt_in(opt_in: str | None, accept: str, streamed: bool) -> None:
+    """2026-07-28 over our streamable HTTP endpoint (what ``--transport http`` serves): a request
+    with the ``_meta`` log level that accepts an event stream gets one, the retry and failure
+    messages before the result; without the opt-in, or without ``text/event-stream`` in
+    ``Accept``, the answer is one JSON body (where the SDK sends no messages)."""
     from rawrpc import MODERN_VERSION, http_message
     from support import UvicornThread
 
     from glow_models_mcp.http_app import build_http_app
 
     settings = reference_settings(closed_port_url(), api_key=API_KEY, token=TOKEN, max_retries=1)
-    server = build_server(settings)
-    if json_response:
-        app = build_http_app(server, settings, "http")  # what `--transport http` serves
-    else:
-        app = server.streamable_http_app(stateless_http=True, json_response=False, host="127.0.0.1")
+    app = build_http_app(build_server(settings), settings, "http")
     headers, body = http_message(1, "tools/call", {"name": "search_models", "arguments": {}}, MODERN_VERSION)
-    body["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = "info"
+    headers["Accept"] = accept
+    if opt_in:
+        body["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = opt_in
     with UvicornThread(app) as running:
         answer = httpx2.post(f"{running.url}/mcp", headers=headers, json=body, timeout=30)
     assert answer.status_code == 200
-    if json_response:
-        assert answer.headers["content-type"].startswith("application/json")
-        messages = [answer.json()]
-    else:
+    if streamed:
         assert answer.headers["content-type"].startswith("text/event-stream")
         messages = [json.loads(line[5:]) for line in answer.text.splitlines() if line.startswith("data:")]
+    else:
+        assert answer.headers["content-type"].startswith("application/json")
+        messages = [answer.json()]
     logged = _messages(messages)
     assert messages[-1]["id"] == 1 and messages[-1]["result"]["isError"] is True
-    assert [m["level"] for m in logged] == ([] if json_response else ["warning", "error"])
+    assert [m["level"] for m in logged] == (["warning", "error"] if streamed else [])
     _no_secret(answer.text)

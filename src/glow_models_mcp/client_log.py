@@ -28,8 +28,12 @@ a failure: any other 4xx (the tool error says it all)     ``notice``
 
 **Which transports carry them.** A notification rides the stream of the request it belongs to:
 stdio, the SSE transport's event stream, and streamable HTTP only in SSE response mode. Our
-``/mcp`` endpoint answers with plain JSON (``json_response=True``), where the SDK drops
-notifications: HTTP clients that want these messages use the SSE transport (``--transport sse``).
+``/mcp`` endpoint answers with plain JSON, where the SDK drops notifications, except for a request
+that opted in to log messages (2026-07-28 ``_meta`` log level) or carries a progress token and
+accepts ``text/event-stream``: that one gets an event stream
+(:func:`glow_models_mcp.http_app.wants_stream`). A handshake-era client over that stateless
+endpoint cannot keep a level (no session) and gets messages only with a progress token; stdio and
+the SSE transport (``--transport sse``) carry them for every client.
 
 Sent without the SDK's deprecated helpers (``ctx.info``, ``ctx.log``, ``session.send_log_message``
 emit ``MCPDeprecationWarning`` under SEP-2577): the notification goes through

@@ -18,6 +18,7 @@ import socket
 import sys
 import threading
 import time
+from contextvars import ContextVar
 from typing import Any
 
 import anyio
@@ -384,12 +385,58 @@ class MessageShape:
         checked = check_message(b"".join(m.get("body", b"") for m in read))
         if checked.message is not None:  # one message: to the SDK, whole (without a BOM)
             body = checked.text.encode()
-            await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+            streamed = _STREAM_ANSWER.set(wants_stream(checked.message, request.headers.get("accept", "")))
+            try:
+                await self.app(
+                    scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send
+                )
+            finally:
+                _STREAM_ANSWER.reset(streamed)
         elif not checked.replies:  # notifications and responses only: nothing to answer
             await _answer(send, 202, b"")
         else:
             answer = checked.replies if checked.batch else checked.replies[0]
             await _answer(send, 400, json.dumps(answer, separators=(",", ":")).encode())
+
+
+#: Meta keys of a request that asks for messages before its result: a progress token, and the
+#: 2026-07-28 per-request log level (SEP-2577). Only an event stream can carry those messages.
+STREAM_META_KEYS = ("progressToken", "io.modelcontextprotocol/logLevel")
+
+_STREAM_ANSWER: ContextVar[bool] = ContextVar("glow_stream_answer", default=False)
+
+
+def wants_stream(message: Any, accept: str) -> bool:
+    """Whether a request POSTed to ``/mcp`` gets its answer as an event stream rather than one
+    JSON body: it carries one of :data:`STREAM_META_KEYS` in ``params._meta`` and its ``Accept``
+    header names ``text/event-stream``. Every other request gets plain JSON (the cheaper answer),
+    where the SDK would drop log and progress notifications.
+    """
+    params = getattr(message, "params", None)
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    if not isinstance(meta, dict) or not any(key in meta for key in STREAM_META_KEYS):
+        return False
+    return any(part.split(";")[0].strip().lower() == "text/event-stream" for part in accept.split(","))
+
+
+class _AnswerModePerRequest:
+    """Mixin for the SDK's streamable HTTP session manager: ``json_response`` is read per request
+    (the manager reads it when it makes each request's transport) and is False only for a request
+    :func:`wants_stream` chose in :class:`MessageShape`."""
+
+    @property
+    def json_response(self) -> bool:
+        return not _STREAM_ANSWER.get()
+
+    @json_response.setter
+    def json_response(self, value: bool) -> None:  # the SDK's __init__ sets it; the property decides
+        pass
+
+
+def _answer_mode_per_request(server: GlowServer) -> None:
+    """Make the streamable HTTP app's session manager choose JSON or an event stream per request."""
+    manager = server.session_manager
+    manager.__class__ = type("PerRequestAnswerMode", (_AnswerModePerRequest, type(manager)), {})
 
 
 #: Longest wait for a request body to arrive whole (a client sending it byte by byte is cut off).
@@ -560,8 +607,9 @@ def check_http_exposure(settings: Settings) -> None:
 
 
 def build_http_app(server: GlowServer, settings: Settings, transport: str, in_flight: InFlight | None = None) -> Any:
-    """The ASGI app for ``transport`` ``"http"`` (streamable HTTP, stateless, JSON responses, at
-    ``/mcp``; any other method than POST gets 405) or ``"sse"`` (``GET /sse`` + ``POST
+    """The ASGI app for ``transport`` ``"http"`` (streamable HTTP, stateless, at ``/mcp``; JSON
+    responses, or an event stream for a request that asks for progress or log messages
+    (:func:`wants_stream`); any other method than POST gets 405) or ``"sse"`` (``GET /sse`` + ``POST
     /messages/``), under ``settings.root_path`` if set, with DNS-rebinding protection, the
     request-body cap (413 above ``max_request_bytes``), the optional bearer token,
     case-insensitive header names and media types, and ``/healthz`` / ``/readyz``
@@ -587,6 +635,7 @@ def build_http_app(server: GlowServer, settings: Settings, transport: str, in_fl
             max_request_body_size=settings.max_request_bytes,
             host=settings.host,
         )
+        _answer_mode_per_request(server)
         app = MessageShape(app, security, (MCP_PATH,), settings.max_request_bytes)
         app = PostOnly(app, security, MCP_PATH)
     app = CancelOnDisconnect(app, in_flight)
