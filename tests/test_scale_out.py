@@ -165,6 +165,39 @@ async def test_readyz_is_503_when_the_upstream_answers_503() -> None:
             assert (await http.get("/healthz")).status_code == 200
 
 
+@pytest.mark.anyio
+async def test_readyz_probes_a_failing_upstream_once_for_concurrent_and_repeated_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Against an upstream that answers 503: five concurrent checks and two more right after send
+    one probe between them, all with its reason; once the recheck interval is over, the next
+    check probes again."""
+    probes: list[str] = []
+
+    def unavailable(request: Any) -> PlainTextResponse:
+        probes.append(request.url.path)
+        return PlainTextResponse("upstream maintenance", status_code=503)
+
+    upstream = Starlette(routes=[Route("/{path:path}", unavailable, methods=["GET", "POST"])])
+    with _app(upstream=upstream) as http:
+        async with http.server.state.open():  # type: ignore[attr-defined]
+            answers: list[Any] = []
+
+            async def ready() -> None:
+                answers.append(await http.get("/readyz"))
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(5):
+                    tg.start_soon(ready)
+            answers += [await http.get("/readyz"), await http.get("/readyz")]
+            assert [a.status_code for a in answers] == [503] * 7
+            assert {a.json()["reason"] for a in answers} == {"the upstream answered HTTP 503"}
+            assert probes == ["/"]
+            monkeypatch.setattr(http_app, "READY_RECHECK_SECONDS", 0.0)
+            assert (await http.get("/readyz")).status_code == 503
+            assert probes == ["/", "/"]
+
+
 # ------------------------------------------------------------------------------------------------
 # --workers: configuration
 # ------------------------------------------------------------------------------------------------

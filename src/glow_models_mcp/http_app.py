@@ -482,6 +482,9 @@ async def _answer(send: Send, status: int, body: bytes) -> None:
 READY_WINDOW_SECONDS = 30.0
 #: Longest wait for the readiness probe (``GET`` of the instance root) when the last answer is stale.
 READY_PROBE_SECONDS = 2.0
+#: A failed probe's answer stands for this many seconds: ``/readyz`` asked again within them (by
+#: a balancer, or by several at once) gets it without another probe of an upstream that is down.
+READY_RECHECK_SECONDS = 5.0
 
 
 class Readiness:
@@ -490,14 +493,17 @@ class Readiness:
     Ready when the upstream answered (an HTTP status below 500, to a tool call or to a probe)
     within :data:`READY_WINDOW_SECONDS` and no request to it failed since (no connection, a
     timeout, a 5xx). Otherwise one cheap probe is sent (:meth:`GlowClient.probe`: ``GET /`` of the
-    instance without credentials, at most :data:`READY_PROBE_SECONDS`; concurrent checks share it):
-    any status below 500 makes the server ready again. A busy server therefore never probes; an
-    idle one probes at most once per window.
+    instance without credentials, at most :data:`READY_PROBE_SECONDS`). Checks that arrive while a
+    probe runs wait for it and share its answer; a failed probe's answer is reused for
+    :data:`READY_RECHECK_SECONDS`. A busy server therefore never probes; an idle one probes at most
+    once per window, a failing one at most once per recheck interval.
     """
 
     def __init__(self, state: AppState) -> None:
         self.state = state
         self._probed_at = -math.inf
+        #: When the last probe ended (``time.monotonic()``) and why it failed (``None``: it did not).
+        self._last_probe: tuple[float, str | None] = (-math.inf, None)
         self._lock: anyio.Lock | None = None
 
     def _fresh(self, answered_at: float, failed_at: float) -> bool:
@@ -512,23 +518,35 @@ class Readiness:
             return "the server is starting or stopping (no upstream client is open)"
         if self._fresh(client.answered_at, client.failed_at):
             return None
+        asked = time.monotonic()
         if self._lock is None:
             self._lock = anyio.Lock()
         async with self._lock:
             if self._fresh(client.answered_at, client.failed_at):  # a concurrent check probed already
                 return None
-            status: int | None = None
-            with anyio.move_on_after(READY_PROBE_SECONDS):
-                try:
-                    status = (await client.probe()).status
-                except Exception as exc:  # httpx2's connect/read errors, a refused connection...
-                    return f"the upstream did not answer ({type(exc).__name__})"
-            if status is None:
-                return f"the upstream did not answer within {READY_PROBE_SECONDS:g} s"
-            if status >= 500:
-                return f"the upstream answered HTTP {status}"
-            self._probed_at = time.monotonic()
-            return None
+            ended, reason = self._last_probe
+            if reason is not None and (ended >= asked or time.monotonic() - ended < READY_RECHECK_SECONDS):
+                return reason  # a probe failed while this check waited, or just before it
+            reason = await self._probe(client)
+            self._last_probe = (time.monotonic(), reason)
+            if reason is None:
+                self._probed_at = self._last_probe[0]
+            return reason
+
+    @staticmethod
+    async def _probe(client: Any) -> str | None:
+        """One probe of the upstream: ``None`` when it answered below 500, else why not."""
+        status: int | None = None
+        with anyio.move_on_after(READY_PROBE_SECONDS):
+            try:
+                status = (await client.probe()).status
+            except Exception as exc:  # httpx2's connect/read errors, a refused connection...
+                return f"the upstream did not answer ({type(exc).__name__})"
+        if status is None:
+            return f"the upstream did not answer within {READY_PROBE_SECONDS:g} s"
+        if status >= 500:
+            return f"the upstream answered HTTP {status}"
+        return None
 
 
 class HealthEndpoints:
