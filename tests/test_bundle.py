@@ -273,6 +273,26 @@ def test_the_bundle_starts_as_its_manifest_says_with_the_sandbox_and_serves_ever
 
 
 @pytest.mark.process
+def test_the_bundle_installs_the_runtime_dependencies_only(unpacked: Path) -> None:
+    """The manifest's command installs what the server needs, none of the dependency groups
+    (pytest, the agent frameworks, the benchmark's peer): a user downloads 33 MB, not 175 MB."""
+    config = _resolved(unpacked, {"sandbox": True})
+    head = config["args"][: config["args"].index("python")]  # `run --directory ... --frozen ...`
+    listing = {**config, "args": [*head, "python", "-c", _LIST_DISTRIBUTIONS]}
+    proc = _run(listing, "")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    installed = set(proc.stdout.split())
+    assert {"mcp", "httpx2", "pydantic"} <= installed
+    grouped = {"pytest", "openai-agents", "langchain-core", "google-genai", "fastmcp", "mypy"}
+    assert not installed & grouped, installed & grouped
+
+
+_LIST_DISTRIBUTIONS = (
+    "import importlib.metadata as m; print(' '.join(sorted({d.metadata['Name'].lower() for d in m.distributions()})))"
+)
+
+
+@pytest.mark.process
 def test_the_bundle_in_read_only_mode_serves_only_the_read_only_tools(unpacked: Path) -> None:
     config = _resolved(unpacked, {"sandbox": True, "read_only": True, "api_key": "", "token": ""})
     assert config["env"]["GLOW_MCP_READ_ONLY"] == "true"
