@@ -406,18 +406,31 @@ class GlowClient:
                 return exc.error.retry_after > remaining
             return False
 
-        retrying = AsyncRetrying(
-            stop=stop_any(stop_after_attempt(settings.max_retries + 1), _StopWhen(retry_after_exceeds_budget)),
-            wait=wait,
-            retry=retry_if_exception(retryable),
-            reraise=True,
-        )
         status = 0
         try:
             with anyio.fail_after(settings.total_timeout):
-                async for attempt in retrying:
-                    with attempt:
-                        status, raw = await self._attempt(op, method, path, content, cap, cap_setting)
+                replay: _Retryable | None = None
+                try:  # the first attempt without tenacity's machinery (most calls need no other)
+                    status, raw = await self._attempt(op, method, path, content, cap, cap_setting)
+                except _Retryable as first:
+                    replay = first
+                if replay is not None:
+                    # tenacity decides as if it had made the first attempt: it sees that failure
+                    # again as its attempt 1, then stops, waits or retries exactly as before.
+                    retrying = AsyncRetrying(
+                        stop=stop_any(
+                            stop_after_attempt(settings.max_retries + 1), _StopWhen(retry_after_exceeds_budget)
+                        ),
+                        wait=wait,
+                        retry=retry_if_exception(retryable),
+                        reraise=True,
+                    )
+                    async for attempt in retrying:
+                        with attempt:
+                            if replay is not None:
+                                failed, replay = replay, None
+                                raise failed
+                            status, raw = await self._attempt(op, method, path, content, cap, cap_setting)
         except TimeoutError:
             status = -1
             raise UpstreamUnavailable(
