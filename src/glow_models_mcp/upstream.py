@@ -241,6 +241,7 @@ class GlowClient:
             transport=transport,
             follow_redirects=False,
         )
+        self._urls: dict[str, httpx2.URL] = {}
 
     def __repr__(self) -> str:
         return f"GlowClient(base_url={self.display_url!r})"
@@ -459,8 +460,13 @@ class GlowClient:
         cap = cap if cap is not None else self.settings.max_response_bytes
         setting = cap_setting or _env_name("max_response_bytes")
         headers = {"Content-Type": "application/json"} if content is not None else None
+        url = self._urls.get(path)
+        if url is None:  # joined with the base URL once per path, not parsed again on every call
+            url = self._http.build_request(method, path).url
+            if len(self._urls) < 64:
+                self._urls[path] = url
         try:
-            async with self._http.stream(method, path, content=content, headers=headers) as response:
+            async with self._http.stream(method, url, content=content, headers=headers) as response:
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > cap:
                     raise ResponseTooLarge(
