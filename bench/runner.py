@@ -653,12 +653,14 @@ def dep_variants(cfg: Config) -> dict[str, tuple[str, ...]]:
 async def measure_deps(cfg: Config, res: Results, upstream: str, model_id: str) -> None:
     """Ours with and without each optional speed dependency (``bench/without.py``): cold start,
     server CPU per call and overhead above the floor over stdio (default answers, and CPU with view
-    "full") and over HTTP 2025-11-25, one process per variant and transport, variants interleaved."""
+    "full") and over HTTP 2025-11-25. One process per variant and transport, all started first; the
+    calls then go to the variants in turns of :data:`DEP_TURN` calls, so a change in the machine's
+    load during the run falls on every variant alike."""
     variants = dep_variants(cfg)
     env = server_env(upstream)
     cfg.log(
         f"optional dependencies: {len(variants)} variants x ({cfg.dep_cold_runs} spawn(s) + {cfg.dep_calls} calls "
-        "over stdio, default and full + HTTP)"
+        "over stdio, default and full + HTTP), interleaved"
     )
     floor = Floor(upstream)
     try:
@@ -671,32 +673,57 @@ async def measure_deps(cfg: Config, res: Results, upstream: str, model_id: str) 
             async with StdioServer(ours_argv(without=without), env, REPO, cfg.logs / "deps.log") as server:
                 _, _, elapsed = await server.start_and_list_tools()
             res.add("dep.cold_start_ms", name, elapsed * 1000)
-    for name, without in variants.items():
-        async with StdioServer(ours_argv(without=without), env, REPO, cfg.logs / "deps.log") as server:
+
+    async def interleaved(clients: dict[str, Any], pids: dict[str, int], calls: list[Any], metric: str) -> None:
+        """``cfg.dep_calls`` calls per variant in turns; CPU per call and p50 overheads recorded."""
+        for client in clients.values():  # warm-up, unmeasured
+            await timed_calls(client.call, calls, cfg.warmup, cfg.warmup)
+        cpu = dict.fromkeys(clients, 0.0)
+        lat: dict[str, dict[str, list[float]]] = {name: {} for name in clients}
+        turns = max(1, cfg.dep_calls // DEP_TURN)
+        for turn in range(turns):
+            for name in clients if turn % 2 == 0 else reversed(list(clients)):
+                cpu0 = cpu_s(pids[name])
+                got = await timed_calls(clients[name].call, calls, DEP_TURN, 0)
+                cpu[name] += cpu_s(pids[name]) - cpu0
+                for tool, values in got.items():
+                    lat[name].setdefault(tool, []).extend(values)
+        for name in clients:
+            res.add(f"dep.cpu.{metric}", name, cpu[name] / (turns * DEP_TURN) * 1000)
+            if metric != "stdio_full":
+                for tool, values in lat[name].items():
+                    res.add(f"dep.overhead.{metric}.{tool}", name, percentile(values, 50) - floor_p50[tool])
+
+    stdio = {name: StdioServer(ours_argv(without=w), env, REPO, cfg.logs / "deps.log") for name, w in variants.items()}
+    try:
+        for server in stdio.values():
+            await server.__aenter__()
             await server.start_and_list_tools()
-            cpu0 = cpu_s(server.pid)
-            samples = await timed_calls(server.call, tool_calls(model_id), cfg.dep_calls, cfg.warmup)
-            res.add("dep.cpu.stdio", name, (cpu_s(server.pid) - cpu0) / cfg.dep_calls * 1000)
-            for tool, values in samples.items():
-                res.add(f"dep.overhead.stdio.{tool}", name, percentile(values, 50) - floor_p50[tool])
-            full = tool_calls(model_id, "full")
-            await timed_calls(server.call, full, cfg.warmup, cfg.warmup)
-            cpu0 = cpu_s(server.pid)
-            await timed_calls(server.call, full, cfg.dep_calls, cfg.warmup)
-            res.add("dep.cpu.stdio_full", name, (cpu_s(server.pid) - cpu0) / cfg.dep_calls * 1000)
-        port = free_port()
-        argv = ours_argv("--transport", "http", "--port", str(port), without=without)
-        server_http, url = await start_http_server(cfg, "deps-http", argv, env, port)
-        try:
-            async with McpHttp(url, PROTOCOL_VERSION) as client:
-                await timed_calls(client.call, tool_calls(model_id), cfg.warmup, cfg.warmup)
-                cpu0 = cpu_s(server_http.pid)
-                samples = await timed_calls(client.call, tool_calls(model_id), cfg.dep_calls, cfg.warmup)
-                res.add("dep.cpu.http", name, (cpu_s(server_http.pid) - cpu0) / cfg.dep_calls * 1000)
-            for tool, values in samples.items():
-                res.add(f"dep.overhead.http.{tool}", name, percentile(values, 50) - floor_p50[tool])
-        finally:
-            await server_http.stop()
+        pids = {name: server.pid for name, server in stdio.items()}
+        await interleaved(stdio, pids, tool_calls(model_id), "stdio")
+        await interleaved(stdio, pids, tool_calls(model_id, "full"), "stdio_full")
+    finally:
+        for server in stdio.values():
+            await server.close()
+    started: dict[str, Background] = {}
+    http: dict[str, McpHttp] = {}
+    try:
+        for name, without in variants.items():
+            port = free_port()
+            argv = ours_argv("--transport", "http", "--port", str(port), without=without)
+            started[name], url = await start_http_server(cfg, f"deps-http-{len(started)}", argv, env, port)
+            http[name] = McpHttp(url, PROTOCOL_VERSION)
+            await http[name].__aenter__()
+        await interleaved(http, {name: bg.pid for name, bg in started.items()}, tool_calls(model_id), "http")
+    finally:
+        for client in http.values():
+            await client.__aexit__(None, None, None)
+        for bg in started.values():
+            await bg.stop()
+
+
+#: Calls a dependency variant gets in one turn (see :func:`measure_deps`).
+DEP_TURN = 20
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1137,8 +1164,9 @@ def dep_report(cfg: Config, res: Results) -> list[str]:
         "### Optional speed dependencies",
         "",
         f"Ours as installed (uvloop, httptools and orjson are dependencies; uvloop not on Windows), and with each made "
-        f"unimportable (`bench/without.py`): {cfg.dep_cold_runs} spawn(s) and {cfg.dep_calls:,} calls per run, one "
-        "process per variant and transport, in the same run as the table above (so under the same load). "
+        f"unimportable (`bench/without.py`): {cfg.dep_cold_runs} spawn(s) per variant, and {cfg.dep_calls:,} calls per "
+        f"variant and transport, one process each, all started first and called in turns of {DEP_TURN} calls (so a "
+        "change in the machine's load falls on every variant alike). "
         "Without one, ours takes the standard fallback: asyncio's own event loop, uvicorn's h11 parser, the "
         "standard json encoder.",
         "",

@@ -32,9 +32,9 @@ BYTES_PER_TOKEN = 4
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 #: In orjson's output, a number the standard encoder writes differently: below 1e-4 (``1e-05``,
-#: which orjson writes ``0.00001``) or in exponent form (orjson's ``1e-7`` is ``1e-07``). It may
-#: match inside a string too; that only costs the slower encoder.
-_FLOAT_FORM_DIFFERS = re.compile(rb"0\.0000|\de-")
+#: which orjson writes ``0.00001``) or with a negative exponent (orjson's ``1e-7`` is ``1e-07``).
+#: A number follows ``:``, ``,`` or ``[``; the same text inside a string only costs the slower encoder.
+_FLOAT_FORM_DIFFERS = re.compile(rb"[:,\[]-?(?:0\.0000|\d+(?:\.\d+)?e-)")
 
 
 def compact_json(data: Any) -> str:
