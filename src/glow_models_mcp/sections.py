@@ -277,7 +277,10 @@ def visible(text: Any) -> str:
     """``text`` safe on one line of a tool's text content: control characters and bidirectional
     overrides are written as escapes (``\\n``, ``\\u202e``), so a name cannot fake extra lines or
     reorder what an agent reads."""
-    return str(text).translate(_INVISIBLE)
+    text = str(text)
+    if text.isprintable():  # the usual case: every character escaped here is one that is not printable
+        return text
+    return text.translate(_INVISIBLE)
 
 
 def render_items(items: Sequence[Mapping[str, Any]]) -> str:
