@@ -62,7 +62,8 @@ def _package(frame: str) -> str:
     for i, part in enumerate(parts):  # the standard library: python3.X/<module>
         if part.startswith("python3") and i + 1 < len(parts):
             return parts[i + 1].removesuffix(".py")
-    return parts[-1]
+    # py-spy shortens paths below sys.path: "asyncio/tasks.py", "pydantic/main.py", "json/decoder.py"
+    return parts[0] if len(parts) > 1 else parts[-1].removesuffix(".py")
 
 
 def aggregate(raw: Path, top: int, focus: str | None) -> str:

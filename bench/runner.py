@@ -654,8 +654,9 @@ async def measure_deps(cfg: Config, res: Results, upstream: str, model_id: str) 
     """Ours with and without each optional speed dependency (``bench/without.py``): cold start,
     server CPU per call and overhead above the floor over stdio (default answers, and CPU with view
     "full") and over HTTP 2025-11-25. One process per variant and transport, all started first; the
-    calls then go to the variants in turns of :data:`DEP_TURN` calls, so a change in the machine's
-    load during the run falls on every variant alike."""
+    calls then go to the variants in turns of :data:`DEP_TURN` calls, in an order that rotates, so a
+    change in the machine's load during the run, or a variant's place in the order (the one that runs
+    twice in a row at a turn's end is favoured by warm caches), falls on every variant alike."""
     variants = dep_variants(cfg)
     env = server_env(upstream)
     cfg.log(
@@ -681,8 +682,9 @@ async def measure_deps(cfg: Config, res: Results, upstream: str, model_id: str) 
         cpu = dict.fromkeys(clients, 0.0)
         lat: dict[str, dict[str, list[float]]] = {name: {} for name in clients}
         turns = max(1, cfg.dep_calls // DEP_TURN)
-        for turn in range(turns):
-            for name in clients if turn % 2 == 0 else reversed(list(clients)):
+        names = list(clients)
+        for turn in range(turns):  # the order rotates: each variant takes each place equally often
+            for name in names[turn % len(names) :] + names[: turn % len(names)]:
                 cpu0 = cpu_s(pids[name])
                 got = await timed_calls(clients[name].call, calls, DEP_TURN, 0)
                 cpu[name] += cpu_s(pids[name]) - cpu0
