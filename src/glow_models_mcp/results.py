@@ -32,9 +32,19 @@ BYTES_PER_TOKEN = 4
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 #: In orjson's output, a number the standard encoder writes differently: below 1e-4 (``1e-05``,
-#: which orjson writes ``0.00001``) or with a negative exponent (orjson's ``1e-7`` is ``1e-07``).
-#: A number follows ``:``, ``,`` or ``[``; the same text inside a string only costs the slower encoder.
-_FLOAT_FORM_DIFFERS = re.compile(rb"[:,\[]-?(?:0\.0000|\d+(?:\.\d+)?e-)")
+#: which orjson writes ``0.00001``) or with a negative exponent (orjson's ``1e-7`` is ``1e-07``). An
+#: exponent ends its number (``,``, ``]`` or ``}`` follows); ids such as ``...709e-5025...`` do not
+#: match. The same text inside a string only costs the slower encoder. (A first expression that
+#: tried every ``:`` and ``,`` cost 0.22 ms on a 43 KB model read, more than orjson saves.)
+_SMALL_NUMBER = re.compile(rb"[:,\[]-?0\.0000")
+_NEGATIVE_EXPONENT = re.compile(rb"e-\d+[,\]}]")
+
+
+def _standard_numbers(encoded: bytes) -> bool:
+    """Whether every number in orjson's ``encoded`` is written as the standard encoder writes it."""
+    if b"0.0000" in encoded and _SMALL_NUMBER.search(encoded):
+        return False
+    return b"e-" not in encoded or _NEGATIVE_EXPONENT.search(encoded) is None
 
 
 def compact_json(data: Any) -> str:
@@ -52,7 +62,7 @@ def compact_json(data: Any) -> str:
         except TypeError:  # a key that is not a string, an integer beyond 64 bits, a lone surrogate...
             pass
         else:
-            if _FLOAT_FORM_DIFFERS.search(encoded) is None:
+            if _standard_numbers(encoded):
                 return encoded.decode()
     return _COMPACT.encode(data)
 
