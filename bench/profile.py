@@ -49,10 +49,28 @@ def _short(frame: str) -> str:
     return f"{name} ({'/'.join(path.split('/')[-2:])})"
 
 
+def _package(frame: str) -> str:
+    """The package a py-spy frame's file belongs to (``asyncio``, ``pydantic``, ``glow_models_mcp``...)."""
+    if " (" not in frame:
+        return frame
+    path = frame.split(" (", 1)[1].rstrip(")").split(":")[0]
+    parts = path.replace("\\", "/").split("/")
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1].removesuffix(".py")
+    if "glow_models_mcp" in parts:
+        return "glow_models_mcp"
+    for i, part in enumerate(parts):  # the standard library: python3.X/<module>
+        if part.startswith("python3") and i + 1 < len(parts):
+            return parts[i + 1].removesuffix(".py")
+    # py-spy shortens paths below sys.path: "asyncio/tasks.py", "pydantic/main.py", "json/decoder.py"
+    return parts[0] if len(parts) > 1 else parts[-1].removesuffix(".py")
+
+
 def aggregate(raw: Path, top: int, focus: str | None) -> str:
     """Inclusive and self shares from py-spy's raw (collapsed) output, main thread, idle left out."""
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
+    packages: collections.Counter[str] = collections.Counter()
     callees: collections.Counter[str] = collections.Counter()
     total = 0
     for line in raw.read_text().splitlines():
@@ -66,6 +84,7 @@ def aggregate(raw: Path, top: int, focus: str | None) -> str:
         for name in set(names):
             inclusive[name] += n
         own[names[-1]] += n
+        packages[_package(frames[-1])] += n
         if focus:
             hits = [i for i, name in enumerate(names) if name.startswith(focus)]
             if hits:
@@ -75,6 +94,8 @@ def aggregate(raw: Path, top: int, focus: str | None) -> str:
         return "no samples (is py-spy allowed to attach?)"
     out = [f"{total} samples on the main thread (idle left out)", "", "inclusive:"]
     out += [f"{100 * n / total:6.1f}%  {name}" for name, n in inclusive.most_common(top)]
+    out += ["", "self, by package (where the CPU is spent, callees not included):"]
+    out += [f"{100 * n / total:6.1f}%  {name}" for name, n in packages.most_common(20)]
     out += ["", "self:"]
     out += [f"{100 * n / total:6.1f}%  {name}" for name, n in own.most_common(20)]
     if focus:

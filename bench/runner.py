@@ -70,6 +70,12 @@ class Config:
     verbose: bool = True
     keep_logs: bool = False
     tasks: bool = True  # the agent-tasks section (bench/tasks.py)
+    full_view: bool = True  # a second set of ours' latency rows with view "full" (the peer's bytes)
+    soak_calls: int = 20000  # the soak figure: RSS after this many stdio calls minus RSS after `calls`
+    soak_window: int = 16  # soak requests in flight at once (pipelined over stdio)
+    deps: bool = True  # the with/without rows of the optional speed dependencies
+    dep_calls: int = 300  # calls per run of those rows
+    dep_cold_runs: int = 3  # spawns per variant for their cold start
     command: str = "uv run --group bench python -m bench"
     logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="glow-bench-")))
 
@@ -102,6 +108,10 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--json", type=Path, help="also write the raw figures as JSON to this path")
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs after a successful run")
     parser.add_argument("--no-tasks", action="store_true", help="leave out the agent-tasks section (bench/tasks.py)")
+    parser.add_argument("--no-full-view", action="store_true", help='leave out the view "full" rows')
+    parser.add_argument("--soak-calls", type=int, help="stdio calls for the soak figure (default 20000; quick 300)")
+    parser.add_argument("--no-deps", action="store_true", help="leave out the optional-dependency rows")
+    parser.add_argument("--dep-calls", type=int, help="calls per run of the dependency rows (default 300; quick 30)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
 
@@ -117,7 +127,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
             0.3,
         )
         cfg.write_md = False
-    for name in ("rounds", "cold_runs", "calls", "http_calls", "warmup"):
+        cfg.soak_calls, cfg.dep_calls, cfg.dep_cold_runs = 300, 30, 1
+    for name in ("rounds", "cold_runs", "calls", "http_calls", "warmup", "soak_calls", "dep_calls"):
         value = getattr(args, name)
         if value is not None:
             setattr(cfg, name, value)
@@ -134,12 +145,16 @@ def parse_args(argv: list[str] | None = None) -> Config:
     cfg.verbose = not args.quiet
     cfg.keep_logs = args.keep_logs
     cfg.tasks = not args.no_tasks
+    cfg.full_view = not args.no_full_view
+    cfg.deps = not args.no_deps
     cfg.command = "uv run --group bench python -m bench"
     raw = sys.argv[1:] if argv is None else argv
     if raw:
         cfg.command += " " + " ".join(raw)
-    if min(cfg.calls, cfg.http_calls) <= cfg.warmup + 1:
-        parser.error("--calls and --http-calls must be larger than --warmup + 1")
+    if min(cfg.calls, cfg.http_calls, cfg.dep_calls) <= cfg.warmup + 1:
+        parser.error("--calls, --http-calls and --dep-calls must be larger than --warmup + 1")
+    if cfg.soak_calls <= cfg.calls:
+        parser.error("--soak-calls must be larger than --calls")
     return cfg
 
 
@@ -206,15 +221,26 @@ def server_env(upstream: str) -> dict[str, str]:
     )
 
 
-def ours_argv(*extra: str) -> list[str]:
+#: The optional speed dependencies of ours (pyproject.toml), each measured with and without.
+SPEED_DEPS = ("uvloop", "httptools", "orjson")
+
+
+def ours_argv(*extra: str, without: tuple[str, ...] = ()) -> list[str]:
+    """Ours as a program; ``without``: optional modules made unimportable (``bench/without.py``)."""
+    if without:
+        return [sys.executable, "-m", "bench.without", ",".join(without), "glow_models_mcp", *extra]
     return [sys.executable, "-m", "glow_models_mcp", *extra]
 
 
 def peer_argv(upstream: str, *extra: str) -> list[str]:
+    """The peer as a program, as installed on its own: fastmcp depends on uvicorn without its
+    ``standard`` extra, so it runs without uvloop and httptools (and orjson), which ours' install
+    brings into the benchmark's environment."""
     from .peer_server import SPEC_PATH, mcp_names  # the tool names from TOOL_SPECS, computed here
 
     names = json.dumps(mcp_names(json.loads(SPEC_PATH.read_text())))
-    return [sys.executable, "-m", "bench.peer_server", "--upstream", upstream, "--mcp-names", names, *extra]
+    program = ["bench.peer_server", "--upstream", upstream, "--mcp-names", names, *extra]
+    return [sys.executable, "-m", "bench.without", ",".join(SPEED_DEPS), *program]
 
 
 def floor_argv(upstream: str, model_id: str) -> list[str]:
@@ -332,9 +358,11 @@ def upstream_headers() -> dict[str, str]:
     }
 
 
-def tool_calls(model_id: str) -> list[tuple[str, dict[str, Any]]]:
-    """The measured calls, alternating: (tool name, arguments)."""
-    return [("search_models", SEARCH_ARGS), ("get_model", {"model_id": model_id})]
+def tool_calls(model_id: str, view: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """The measured calls, alternating: (tool name, arguments). ``view``: ours' ``view`` argument
+    (``None``: each server's default answer; ours' is compact, the peer has only one)."""
+    extra = {"view": view} if view else {}
+    return [("search_models", {**SEARCH_ARGS, **extra}), ("get_model", {"model_id": model_id, **extra})]
 
 
 UPSTREAM_PATH = {"search_models": f"{UPSTREAM_BASE}/search", "get_model": f"{UPSTREAM_BASE}/get"}
@@ -379,10 +407,16 @@ async def timed_calls(
     return out
 
 
-def record_latency(res: Results, transport: str, system: str, samples: dict[str, list[float]]) -> None:
+#: Metric prefix of ours' rows with view "full" (the default answers' rows have none).
+FULL = "full."
+
+
+def record_latency(
+    res: Results, transport: str, system: str, samples: dict[str, list[float]], prefix: str = ""
+) -> None:
     for tool, values in samples.items():
-        res.add(f"lat.{transport}.{tool}.p50", system, percentile(values, 50))
-        res.add(f"lat.{transport}.{tool}.p99", system, percentile(values, 99))
+        res.add(f"{prefix}lat.{transport}.{tool}.p50", system, percentile(values, 50))
+        res.add(f"{prefix}lat.{transport}.{tool}.p99", system, percentile(values, 99))
 
 
 def tools_list_facts(answer: dict[str, Any], size: int) -> dict[str, Any]:
@@ -408,9 +442,12 @@ def tools_list_facts(answer: dict[str, Any], size: int) -> dict[str, Any]:
     tool_desc = sum(len(t.get("description") or "") for t in tools)
     schema_chars, schema_count = descriptions([t.get("inputSchema", {}) for t in tools])
     params = sum(len(t.get("inputSchema", {}).get("properties", {})) for t in tools)
+    # What a client puts in the model's context: names, titles, descriptions and input schemas.
+    visible = [{k: t[k] for k in ("name", "title", "description", "inputSchema") if k in t} for t in tools]
     return {
         "tools": len(tools),
         "message_bytes": size,
+        "model_visible_bytes": len(json.dumps(visible, separators=(",", ":"), ensure_ascii=False).encode()),
         "tools_bytes": tools_bytes,
         "tool_description_chars": tool_desc,
         "input_description_chars": schema_chars,
@@ -445,11 +482,25 @@ async def floor_cold_start(cfg: Config, upstream: str, model_id: str) -> float:
         return time.perf_counter() - proc.spawned_at
 
 
-async def measure_stdio_round(cfg: Config, res: Results, upstream: str, model_id: str, order: tuple[str, ...]) -> None:
-    """One round over stdio: a fresh process per system; RSS after start, latencies, RSS after the calls."""
+async def measure_stdio_round(
+    cfg: Config, res: Results, upstream: str, model_id: str, order: tuple[str, ...], *, soak: bool = False
+) -> None:
+    """One round over stdio: a fresh process per system; RSS after start, latencies, RSS after the
+    calls; with ``soak``, ours then goes on to ``cfg.soak_calls`` calls (pipelined) for the soak
+    figure. With ``cfg.full_view``, ours once more with view "full" (latency and CPU only)."""
     env = server_env(upstream)
     calls = tool_calls(model_id)
+    if cfg.full_view:
+        order = (*order, "ours-full")
     for system in order:
+        if system == "ours-full":
+            async with StdioServer(ours_argv(), env, REPO, cfg.logs / "ours-stdio.log") as server:
+                await server.start_and_list_tools()
+                cpu0 = cpu_s(server.pid)
+                samples = await timed_calls(server.call, tool_calls(model_id, "full"), cfg.calls, cfg.warmup)
+                res.add(f"{FULL}cpu.stdio", "ours", (cpu_s(server.pid) - cpu0) / cfg.calls * 1000)
+            record_latency(res, "stdio", "ours", samples, FULL)
+            continue
         if system == "floor":
             async with StdioServer(floor_argv(upstream, model_id), env, REPO, cfg.logs / "floor.log") as proc:
                 assert proc.proc is not None and proc.proc.stdout is not None and proc.proc.stdin is not None
@@ -469,7 +520,13 @@ async def measure_stdio_round(cfg: Config, res: Results, upstream: str, model_id
             cpu0 = cpu_s(server.pid)
             samples = await timed_calls(server.call, calls, cfg.calls, cfg.warmup)
             res.add("cpu.stdio", system, (cpu_s(server.pid) - cpu0) / cfg.calls * 1000)
-            res.add("rss_after_mb", system, rss_mb(server.pid))
+            after = rss_mb(server.pid)
+            res.add("rss_after_mb", system, after)
+            if soak and system == "ours":
+                cfg.log(f"soak: ours on to {cfg.soak_calls:,} calls ({cfg.soak_window} in flight)")
+                await server.pipeline(calls, cfg.soak_calls - cfg.calls, cfg.soak_window)
+                res.add("rss_soak_mb", system, rss_mb(server.pid))
+                res.add("soak_growth_mb", system, rss_mb(server.pid) - after)
         record_latency(res, "stdio", system, samples)
 
 
@@ -487,13 +544,23 @@ async def measure_floor_latency(
 
 
 async def measure_http_latency(
-    cfg: Config, res: Results, system: str, url: str, pid: int, model_id: str, transport: str
+    cfg: Config,
+    res: Results,
+    system: str,
+    url: str,
+    pid: int,
+    model_id: str,
+    transport: str,
+    view: str | None = None,
+    calls: int | None = None,
 ) -> None:
+    calls = calls or cfg.http_calls
+    prefix = FULL if view == "full" else ""
     async with McpHttp(url, HTTP_ERAS[transport]) as client:
         cpu0 = cpu_s(pid)
-        samples = await timed_calls(client.call, tool_calls(model_id), cfg.http_calls, cfg.warmup)
-        res.add(f"cpu.{transport}", system, (cpu_s(pid) - cpu0) / cfg.http_calls * 1000)
-    record_latency(res, transport, system, samples)
+        samples = await timed_calls(client.call, tool_calls(model_id, view), calls, cfg.warmup)
+        res.add(f"{prefix}cpu.{transport}", system, (cpu_s(pid) - cpu0) / calls * 1000)
+    record_latency(res, transport, system, samples, prefix)
 
 
 def mcp_requests(url: str, model_id: str, era: str) -> list[bytes]:
@@ -572,6 +639,95 @@ async def throughput(
     return sum(counts) / elapsed, errors
 
 
+def dep_variants(cfg: Config) -> dict[str, tuple[str, ...]]:
+    """The dependency rows' variants of ours: name -> the modules it runs without."""
+    if cfg.dep_cold_runs <= 1:  # --quick: as installed and without all three only
+        return {"as installed": (), "without all three": SPEED_DEPS}
+    return {
+        "as installed": (),
+        **{f"without {dep}": (dep,) for dep in SPEED_DEPS},
+        "without all three": SPEED_DEPS,
+    }
+
+
+async def measure_deps(cfg: Config, res: Results, upstream: str, model_id: str) -> None:
+    """Ours with and without each optional speed dependency (``bench/without.py``): cold start,
+    server CPU per call and overhead above the floor over stdio (default answers, and CPU with view
+    "full") and over HTTP 2025-11-25. One process per variant and transport, all started first; the
+    calls then go to the variants in turns of :data:`DEP_TURN` calls, in an order that rotates, so a
+    change in the machine's load during the run, or a variant's place in the order (the one that runs
+    twice in a row at a turn's end is favoured by warm caches), falls on every variant alike."""
+    variants = dep_variants(cfg)
+    env = server_env(upstream)
+    cfg.log(
+        f"optional dependencies: {len(variants)} variants x ({cfg.dep_cold_runs} spawn(s) + {cfg.dep_calls} calls "
+        "over stdio, default and full + HTTP), interleaved"
+    )
+    floor = Floor(upstream)
+    try:
+        samples = await timed_calls(floor.call, tool_calls(model_id), cfg.dep_calls, cfg.warmup)
+    finally:
+        await floor.aclose()
+    floor_p50 = {tool: percentile(values, 50) for tool, values in samples.items()}
+    for i in range(cfg.dep_cold_runs):
+        for name, without in variants.items() if i % 2 == 0 else reversed(variants.items()):
+            async with StdioServer(ours_argv(without=without), env, REPO, cfg.logs / "deps.log") as server:
+                _, _, elapsed = await server.start_and_list_tools()
+            res.add("dep.cold_start_ms", name, elapsed * 1000)
+
+    async def interleaved(clients: dict[str, Any], pids: dict[str, int], calls: list[Any], metric: str) -> None:
+        """``cfg.dep_calls`` calls per variant in turns; CPU per call and p50 overheads recorded."""
+        for client in clients.values():  # warm-up, unmeasured
+            await timed_calls(client.call, calls, cfg.warmup, cfg.warmup)
+        cpu = dict.fromkeys(clients, 0.0)
+        lat: dict[str, dict[str, list[float]]] = {name: {} for name in clients}
+        turns = max(1, cfg.dep_calls // DEP_TURN)
+        names = list(clients)
+        for turn in range(turns):  # the order rotates: each variant takes each place equally often
+            for name in names[turn % len(names) :] + names[: turn % len(names)]:
+                cpu0 = cpu_s(pids[name])
+                got = await timed_calls(clients[name].call, calls, DEP_TURN, 0)
+                cpu[name] += cpu_s(pids[name]) - cpu0
+                for tool, values in got.items():
+                    lat[name].setdefault(tool, []).extend(values)
+        for name in clients:
+            res.add(f"dep.cpu.{metric}", name, cpu[name] / (turns * DEP_TURN) * 1000)
+            if metric != "stdio_full":
+                for tool, values in lat[name].items():
+                    res.add(f"dep.overhead.{metric}.{tool}", name, percentile(values, 50) - floor_p50[tool])
+
+    stdio = {name: StdioServer(ours_argv(without=w), env, REPO, cfg.logs / "deps.log") for name, w in variants.items()}
+    try:
+        for server in stdio.values():
+            await server.__aenter__()
+            await server.start_and_list_tools()
+        pids = {name: server.pid for name, server in stdio.items()}
+        await interleaved(stdio, pids, tool_calls(model_id), "stdio")
+        await interleaved(stdio, pids, tool_calls(model_id, "full"), "stdio_full")
+    finally:
+        for server in stdio.values():
+            await server.close()
+    started: dict[str, Background] = {}
+    http: dict[str, McpHttp] = {}
+    try:
+        for name, without in variants.items():
+            port = free_port()
+            argv = ours_argv("--transport", "http", "--port", str(port), without=without)
+            started[name], url = await start_http_server(cfg, f"deps-http-{len(started)}", argv, env, port)
+            http[name] = McpHttp(url, PROTOCOL_VERSION)
+            await http[name].__aenter__()
+        await interleaved(http, {name: bg.pid for name, bg in started.items()}, tool_calls(model_id), "http")
+    finally:
+        for client in http.values():
+            await client.__aexit__(None, None, None)
+        for bg in started.values():
+            await bg.stop()
+
+
+#: Calls a dependency variant gets in one turn (see :func:`measure_deps`).
+DEP_TURN = 20
+
+
 # ------------------------------------------------------------------------------------------------
 # orchestration
 # ------------------------------------------------------------------------------------------------
@@ -609,7 +765,9 @@ async def run(cfg: Config) -> Results:
         cfg.log(f"stdio latency + memory: {cfg.rounds} round(s) x {cfg.calls} calls per system")
         for r in range(cfg.rounds):
             await measure_floor_latency(cfg, res, upstream, model_id, "stdio", cfg.http_calls)
-            await measure_stdio_round(cfg, res, upstream, model_id, SYSTEMS if r % 2 == 0 else tuple(reversed(SYSTEMS)))
+            await measure_stdio_round(
+                cfg, res, upstream, model_id, SYSTEMS if r % 2 == 0 else tuple(reversed(SYSTEMS)), soak=r == 0
+            )
 
         cfg.log("starting the HTTP servers")
         env = server_env(upstream)
@@ -638,6 +796,10 @@ async def run(cfg: Config) -> Results:
             for transport in HTTP_ERAS if r % 2 == 0 else tuple(reversed(HTTP_ERAS)):
                 for system in ("ours", "peer") if r % 2 == 0 else ("peer", "ours"):
                     await measure_http_latency(cfg, res, system, urls[system], pids[system], model_id, transport)
+                if cfg.full_view:
+                    await measure_http_latency(
+                        cfg, res, "ours", urls["ours"], pids["ours"], model_id, transport, view="full"
+                    )
 
         cfg.log(
             f"HTTP throughput: {cfg.rounds} round(s) x clients {cfg.tp_clients} x {cfg.tp_seconds:g} s "
@@ -658,6 +820,11 @@ async def run(cfg: Config) -> Results:
                         raise RpcError(f"{key}: {errors} failed call(s) during the throughput run")
                     for metric in metrics:
                         res.add(f"{metric}.{clients}", key.split(".")[0], rate)
+        for server in servers:
+            await server.stop()
+        servers.clear()
+        if cfg.deps:
+            await measure_deps(cfg, res, upstream, model_id)
     finally:
         for server in servers:
             await server.stop()
@@ -745,9 +912,10 @@ def rfmt(r: float | None) -> str:
     return "–" if r is None else f"{r:.2f}×"
 
 
-def overhead(res: Results, transport: str, tool: str, system: str) -> Stat | None:
-    """Per-round p50 above the floor's p50 of the same round (ms). Both HTTP eras share the HTTP floor."""
-    mine = res.data.get(f"lat.{transport}.{tool}.p50", {}).get(system)
+def overhead(res: Results, transport: str, tool: str, system: str, prefix: str = "") -> Stat | None:
+    """Per-round p50 above the floor's p50 of the same round (ms). Both HTTP eras share the HTTP floor.
+    ``prefix``: :data:`FULL` for ours' rows with view "full"."""
+    mine = res.data.get(f"{prefix}lat.{transport}.{tool}.p50", {}).get(system)
     floor = res.data.get(f"lat.{transport}.{tool}.p50", {}).get("floor")
     if not mine or not floor:
         return None
@@ -760,6 +928,7 @@ class Target:
     measured: float | None
     limit: float
     at_most: bool
+    unit: str = "×"  # a ratio; otherwise the unit of an absolute figure (" MiB")
 
     @property
     def met(self) -> bool | None:
@@ -770,7 +939,11 @@ class Target:
     def row(self) -> str:
         sign = "≤" if self.at_most else "≥"
         verdict = {True: "**met**", False: "**not met**", None: "–"}[self.met]
-        return f"| {self.name} | {sign} {self.limit:g}× | {rfmt(self.measured)} | {verdict} |"
+        if self.unit == "×":
+            measured = rfmt(self.measured)
+        else:
+            measured = "–" if self.measured is None else f"{self.measured:.1f}{self.unit}"
+        return f"| {self.name} | {sign} {self.limit:g}{self.unit} | {measured} | {verdict} |"
 
 
 TOOLS = ("search_models", "get_model")
@@ -808,6 +981,11 @@ def report(cfg: Config, res: Results) -> tuple[str, list[Target]]:
             f"| `tools/list` answer, estimated tokens (bytes / {BYTES_PER_TOKEN}) | {o['message_bytes'] // BYTES_PER_TOKEN:,} | n/a | "
             f"{p['message_bytes'] // BYTES_PER_TOKEN:,} | n/a | {rfmt(tl_ratio)} |"
         )
+        mv_ratio = ratio(o["model_visible_bytes"], p["model_visible_bytes"])
+        rows.append(
+            f"| `tools/list` model-visible bytes (names, titles, descriptions, input schemas) ⁵ | "
+            f"{o['model_visible_bytes']:,} | n/a | {p['model_visible_bytes']:,} | n/a | {rfmt(mv_ratio)} |"
+        )
         for transport in HTTP_ERAS:
             oh, ph = res.info.get(f"tools_list.{transport}.ours"), res.info.get(f"tools_list.{transport}.peer")
             if oh and ph:
@@ -822,22 +1000,40 @@ def report(cfg: Config, res: Results) -> tuple[str, list[Target]]:
             f"{o['input_descriptions']}; {od:,} | n/a | {p['tools']}; {p['input_descriptions']}; {pd:,} | n/a | "
             f"{rfmt(ratio(od, pd))} |"
         )
-    for transport in TRANSPORTS:
-        for tool in TOOLS:
-            for q in ("p50", "p99"):
-                add(f"`{tool}` latency {q}, {TRANSPORT_LABEL[transport]} (ms)", f"lat.{transport}.{tool}.{q}", 2)
-    overhead_ratios: dict[str, float | None] = {}
-    for transport in TRANSPORTS:
-        for tool in TOOLS:
-            o, p = overhead(res, transport, tool, "ours"), overhead(res, transport, tool, "peer")
-            r = ratio(o and o.med, p and p.med)
-            overhead_ratios[f"{tool}, {TRANSPORT_LABEL[transport]}"] = r
-            rows.append(
-                f"| `{tool}` overhead above floor, p50, {TRANSPORT_LABEL[transport]} (ms) | {cell(o, 2)} | 0 | "
-                f"{cell(p, 2)} | n/a | {rfmt(r)} |"
-            )
-    for transport in TRANSPORTS:
-        add(f"Server CPU per call, {TRANSPORT_LABEL[transport]} (ms) ²", f"cpu.{transport}", 2, floor=False)
+
+    def add_full(label: str, metric: str, digits: int = 1, *, floor: bool = True) -> None:
+        """A row of ours with view "full" beside the peer's (one answer) and the floor."""
+        o, f, p = res.stat(FULL + metric, "ours"), res.stat(metric, "floor"), res.stat(metric, "peer")
+        if o is None:
+            return
+        rows.append(
+            f"| {label} | {cell(o, digits)} | {cell(f, digits) if floor else 'n/a'} | {cell(p, digits)} | "
+            f"{rfmt(ratio(o.med, f and f.med)) if floor else 'n/a'} | {rfmt(ratio(o.med, p and p.med))} |"
+        )
+
+    views = ("", FULL) if cfg.full_view else ("",)
+    full_label = ', view "full"'
+    for prefix in views:
+        for transport in TRANSPORTS:
+            for tool in TOOLS:
+                for q in ("p50", "p99"):
+                    label = f"`{tool}` latency {q}, {TRANSPORT_LABEL[transport]}{full_label if prefix else ''} (ms)"
+                    (add_full if prefix else add)(label, f"lat.{transport}.{tool}.{q}", 2)
+    overhead_ratios: dict[str, dict[str, float | None]] = {"": {}, FULL: {}}
+    for prefix in views:
+        for transport in TRANSPORTS:
+            for tool in TOOLS:
+                o, p = overhead(res, transport, tool, "ours", prefix), overhead(res, transport, tool, "peer")
+                r = ratio(o and o.med, p and p.med)
+                overhead_ratios[prefix][f"{tool}, {TRANSPORT_LABEL[transport]}"] = r
+                rows.append(
+                    f"| `{tool}` overhead above floor, p50, {TRANSPORT_LABEL[transport]}"
+                    f"{full_label if prefix else ''} (ms) | {cell(o, 2)} | 0 | {cell(p, 2)} | n/a | {rfmt(r)} |"
+                )
+    for prefix in views:
+        for transport in TRANSPORTS:
+            label = f"Server CPU per call, {TRANSPORT_LABEL[transport]}{full_label if prefix else ''} (ms) ²"
+            (add_full if prefix else add)(label, f"cpu.{transport}", 2, floor=False)
     for transport in HTTP_ERAS:
         for clients in cfg.tp_clients:
             add(
@@ -847,29 +1043,51 @@ def report(cfg: Config, res: Results) -> tuple[str, list[Target]]:
             )
     add("RSS after start (MiB) ⁴", "rss_start_mb", 1)
     add(f"RSS after {cfg.calls:,} calls (MiB) ⁴", "rss_after_mb", 1)
+    soak = res.stat("soak_growth_mb", "ours")
+    if soak is not None:
+        rows.append(
+            f"| RSS after {cfg.soak_calls:,} calls (MiB) ⁶ | {cell(res.stat('rss_soak_mb', 'ours'), 1)} | n/a | n/a "
+            "| n/a | n/a |"
+        )
+        rows.append(
+            f"| Soak: RSS after {cfg.soak_calls:,} calls minus after {cfg.calls:,} (MiB) ⁶ | {cell(soak, 1)} | n/a "
+            "| n/a | n/a | n/a |"
+        )
 
-    measured = {k: v for k, v in overhead_ratios.items() if v is not None}
-    worst_key = max(measured, key=lambda k: measured[k]) if measured else None
     targets = [
-        Target("Cold start, ours/peer", ratio(med("cold_start_ms", "ours"), med("cold_start_ms", "peer")), 0.8, True),
-        Target(
-            f"Per-call overhead above floor, ours/peer (worst of the {len(overhead_ratios)} p50 rows: {worst_key})",
-            measured[worst_key] if worst_key else None,
-            0.5,
-            True,
-        ),
-        Target("`tools/list` bytes, ours/peer", tl_ratio, 0.8, True),
+        Target("Cold start, ours/peer", ratio(med("cold_start_ms", "ours"), med("cold_start_ms", "peer")), 0.6, True)
     ]
-    if 8 in cfg.tp_clients:
+    for prefix, limit, what in (("", 0.5, "default answers"), (FULL, 0.8, 'ours with view "full"')):
+        measured = {k: v for k, v in overhead_ratios[prefix].items() if v is not None}
+        if prefix and not measured:
+            continue
+        worst_key = max(measured, key=lambda k: measured[k]) if measured else None
+        targets.append(
+            Target(
+                f"Per-call overhead above floor, {what}, ours/peer (worst of the {len(overhead_ratios[prefix])} p50 "
+                f"rows: {worst_key})",
+                measured[worst_key] if worst_key else None,
+                limit,
+                True,
+            )
+        )
+    targets.append(Target("`tools/list` bytes, ours/peer", tl_ratio, 0.6, True))
+    for clients in (8, 32):
+        if clients not in cfg.tp_clients:
+            continue
         for transport in HTTP_ERAS:
             targets.append(
                 Target(
-                    f"Throughput at 8 clients, {TRANSPORT_LABEL[transport]}, ours/peer",
-                    ratio(med(f"tp.{transport}.8", "ours"), med(f"tp.{transport}.8", "peer")),
+                    f"Throughput at {clients} clients, {TRANSPORT_LABEL[transport]}, one worker each, ours/peer",
+                    ratio(med(f"tp.{transport}.{clients}", "ours"), med(f"tp.{transport}.{clients}", "peer")),
                     1.5,
                     False,
                 )
             )
+    if soak is not None:
+        targets.append(
+            Target(f"Soak: RSS growth from {cfg.calls:,} to {cfg.soak_calls:,} calls", soak.med, 5, True, unit=" MiB")
+        )
     m = machine()
     counts = (
         f"{cfg.rounds} round(s); cold start {cfg.cold_runs} spawn(s) per system; {cfg.calls:,} calls per stdio run, "
@@ -888,6 +1106,14 @@ def report(cfg: Config, res: Results) -> tuple[str, list[Target]]:
         "Floor: the same requests straight to the reference API.",
         f"⁴ psutil RSS of the stdio server process after the first `tools/list` and after {cfg.calls:,} calls "
         "(floor: the `bench/floor_proc.py` process making the same upstream requests with httpx2).",
+        "⁵ What a client puts in the model's context: each tool's `name`, `title`, `description` and "
+        "`inputSchema`, as compact JSON (output schemas and annotations left out).",
+        f"⁶ The stdio server of the first round goes on from {cfg.calls:,} to {cfg.soak_calls:,} calls (the same "
+        f"alternating calls, {cfg.soak_window} in flight at once), then its RSS is read again.",
+        "View \"full\": ours answers with the upstream's whole answer (the same bytes as the peer's); the peer "
+        "has only that answer, so its cells are its default rows. Default answers: ours compact (issue 10).",
+        "The peer runs as installed on its own (`pip install fastmcp`: uvicorn without its `standard` extra), "
+        "so without uvloop, httptools and orjson, which ours depends on (see the dependency table).",
         f"Protocol: stdio speaks {PROTOCOL_VERSION} (handshake). Streamable HTTP (stateless, JSON responses) is "
         f"measured in both eras: {PROTOCOL_VERSION} (stateless handshake era) and {MODERN_VERSION} (per-request "
         "envelope, what the SDK's own client negotiates). `tools/list` tokens are estimated as bytes / 4.",
@@ -908,11 +1134,51 @@ def report(cfg: Config, res: Results) -> tuple[str, list[Target]]:
         "",
         *(f"- {n}" for n in notes),
     ]
+    lines += dep_report(cfg, res)
     if "agent_tasks" in res.info:
         from . import tasks
 
         lines += ["", tasks.report(res.info["agent_tasks"])[0]]
     return "\n".join(lines), targets
+
+
+def dep_report(cfg: Config, res: Results) -> list[str]:
+    """The optional-dependency table: ours as installed and without each of them."""
+    variants = [v for v in dep_variants(cfg) if res.stat("dep.cpu.stdio", v) is not None]
+    if not variants:
+        return []
+    figures = [
+        ("Cold start, stdio (ms)", "dep.cold_start_ms", 0),
+        ("Server CPU per call, stdio (ms)", "dep.cpu.stdio", 2),
+        ("`search_models` overhead above floor, p50, stdio (ms)", "dep.overhead.stdio.search_models", 2),
+        ("`get_model` overhead above floor, p50, stdio (ms)", "dep.overhead.stdio.get_model", 2),
+        ('Server CPU per call, stdio, view "full" (ms)', "dep.cpu.stdio_full", 2),
+        (f"Server CPU per call, HTTP {PROTOCOL_VERSION} (ms)", "dep.cpu.http", 2),
+        (
+            f"`search_models` overhead above floor, p50, HTTP {PROTOCOL_VERSION} (ms)",
+            "dep.overhead.http.search_models",
+            2,
+        ),
+        (f"`get_model` overhead above floor, p50, HTTP {PROTOCOL_VERSION} (ms)", "dep.overhead.http.get_model", 2),
+    ]
+    out = [
+        "",
+        "### Optional speed dependencies",
+        "",
+        f"Ours as installed (uvloop, httptools and orjson are dependencies; uvloop not on Windows), and with each made "
+        f"unimportable (`bench/without.py`): {cfg.dep_cold_runs} spawn(s) per variant, and {cfg.dep_calls:,} calls per "
+        f"variant and transport, one process each, all started first and called in turns of {DEP_TURN} calls (so a "
+        "change in the machine's load falls on every variant alike). "
+        "Without one, ours takes the standard fallback: asyncio's own event loop, uvicorn's h11 parser, the "
+        "standard json encoder.",
+        "",
+        "| Figure | " + " | ".join(variants) + " |",
+        "|---|" + "---|" * len(variants),
+    ]
+    for label, metric, digits in figures:
+        cells = [cell(res.stat(metric, v), digits) for v in variants]
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    return out
 
 
 def write_markdown(table: str, path: Path = MD_PATH) -> None:

@@ -151,6 +151,31 @@ class StdioServer:
         answer, _ = await self._read_answer(rid, timeout)
         return check_tool_result(answer, tool)
 
+    async def pipeline(
+        self, calls: list[tuple[str, dict[str, Any]]], n: int, window: int, timeout: float = 60.0
+    ) -> None:
+        """``n`` calls cycling through ``calls``, up to ``window`` of them in flight at once (the
+        soak load: many calls quickly, not timed). Raises :class:`RpcError` on any failed call."""
+        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
+        pending: dict[int, str] = {}
+        sent = done = 0
+        while done < n:
+            while sent < n and len(pending) < window:
+                rid = next(self._ids)
+                tool, arguments = calls[sent % len(calls)]
+                self._write(call_request(rid, tool, arguments))
+                pending[rid] = tool
+                sent += 1
+            await self.proc.stdin.drain()
+            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+            if not line:
+                raise RpcError(f"server exited (code {self.proc.returncode}) during the soak, after {done} calls")
+            message = json.loads(line)
+            rid = message.get("id")
+            if rid in pending and ("result" in message or "error" in message):
+                check_tool_result(message, pending.pop(rid))
+                done += 1
+
 
 MODERN_VERSION = "2026-07-28"
 

@@ -28,7 +28,7 @@ def test_quick_benchmark_prints_the_table(tmp_path: Path) -> None:
         [sys.executable, "-m", "bench", "--quick", "--no-write", "--quiet", "--json", str(figures)],
         cwd=REPO,
         capture_output=True,
-        timeout=180,
+        timeout=300,
     )
     out, err = proc.stdout.decode(), proc.stderr.decode()
     assert proc.returncode == 0, err[-3000:]
@@ -47,13 +47,20 @@ def test_quick_benchmark_prints_the_table(tmp_path: Path) -> None:
         "Throughput, HTTP 2026-07-28, 32 client(s)",
         "RSS after start (MiB)",
         "RSS after 30 calls (MiB)",
+        "`tools/list` model-visible bytes",
+        '`get_model` overhead above floor, p50, HTTP 2026-07-28, view "full"',
+        'Server CPU per call, stdio, view "full"',
+        "Soak: RSS after 300 calls minus after 30 (MiB)",
+        "### Optional speed dependencies",
+        "| Figure | as installed | without all three |",
     ):
         assert row in main, row
     assert "| Target | limit | measured | |" in main
-    assert main.count("**met**") + main.count("**not met**") == 5
+    data = json.loads(figures.read_text())
+    assert len(data["targets"]) >= 9
+    assert main.count("**met**") + main.count("**not met**") == len(data["targets"])
     assert "Machine:" in main and "Command: `uv run --group bench python -m bench --quick" in main
 
-    data = json.loads(figures.read_text())
     for metric in (
         "cold_start_ms",
         "lat.stdio.search_models.p50",
@@ -63,6 +70,10 @@ def test_quick_benchmark_prints_the_table(tmp_path: Path) -> None:
     ):
         for system in ("ours", "floor", "peer"):
             assert data["figures"][metric][system]["runs"], (metric, system)
+    for metric in ("full.lat.stdio.get_model.p50", "full.cpu.http26", "soak_growth_mb"):
+        assert data["figures"][metric]["ours"]["runs"], metric
+    for variant in ("as installed", "without all three"):
+        assert data["figures"]["dep.cpu.http"][variant]["runs"], variant
     assert data["info"]["tools_list.ours"]["tools"] == len(TOOL_NAMES)
 
     _check_agent_tasks(agent, data["info"]["agent_tasks"])

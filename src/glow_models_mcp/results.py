@@ -10,6 +10,7 @@ text, never reported as a failure).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,17 +18,52 @@ from typing import Any
 from mcp.types import CallToolResult, ResourceLink, TextContent
 from pydantic import BaseModel
 
+try:  # a dependency on CPython (pyproject.toml); the standard encoder elsewhere
+    import orjson
+except ImportError:  # pragma: no cover - PyPy, or a platform without its wheels
+    orjson = None  # type: ignore[assignment]
+
 #: Approximate bytes per token used for the result-size guard and the benchmark's estimate.
 BYTES_PER_TOKEN = 4
 
-#: One encoder for every result. ``check_circular=False``: the data comes from ``model_dump()`` and
-#: cannot be circular, so the per-container bookkeeping is skipped (about 13% of this encode on a
-#: 47 KB get_model result; the output is the same).
+#: The standard encoder, for what orjson cannot write exactly as it does (see :func:`compact_json`).
+#: ``check_circular=False``: the data comes from ``model_dump()`` and cannot be circular, so the
+#: per-container bookkeeping is skipped (the output is the same).
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+
+#: In orjson's output, a number the standard encoder writes differently: below 1e-4 (``1e-05``,
+#: which orjson writes ``0.00001``) or with a negative exponent (orjson's ``1e-7`` is ``1e-07``). An
+#: exponent ends its number (``,``, ``]`` or ``}`` follows); ids such as ``...709e-5025...`` do not
+#: match. The same text inside a string only costs the slower encoder. (A first expression that
+#: tried every ``:`` and ``,`` cost 0.22 ms on a 43 KB model read, more than orjson saves.)
+_SMALL_NUMBER = re.compile(rb"[:,\[]-?0\.0000")
+_NEGATIVE_EXPONENT = re.compile(rb"e-\d+[,\]}]")
+
+
+def _standard_numbers(encoded: bytes) -> bool:
+    """Whether every number in orjson's ``encoded`` is written as the standard encoder writes it."""
+    if b"0.0000" in encoded and _SMALL_NUMBER.search(encoded):
+        return False
+    return b"e-" not in encoded or _NEGATIVE_EXPONENT.search(encoded) is None
 
 
 def compact_json(data: Any) -> str:
-    """JSON with no whitespace and unicode kept as is (fewest tokens)."""
+    """JSON with no whitespace and unicode kept as is (fewest tokens).
+
+    Written by orjson (a 45 KB model read in 0.07 ms instead of 0.5 ms, see BENCHMARKS.md) when
+    its text is the standard encoder's, else by the standard encoder: the same text either way
+    (numbers below 1e-4 or in exponent form, non-string keys, integers beyond 64 bits and lone
+    surrogates take the standard encoder). One difference: a NaN or infinite float, which is not
+    JSON, is written ``null`` (the standard encoder writes ``NaN``).
+    """
+    if orjson is not None:
+        try:
+            encoded = orjson.dumps(data)
+        except TypeError:  # a key that is not a string, an integer beyond 64 bits, a lone surrogate...
+            pass
+        else:
+            if _standard_numbers(encoded):
+                return encoded.decode()
     return _COMPACT.encode(data)
 
 

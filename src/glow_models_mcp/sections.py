@@ -19,6 +19,7 @@ import struct
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal, get_args
 
 #: A section of ``GetModelApiResponse`` (the editor's order).
@@ -91,9 +92,11 @@ def section_alias(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def f32(value: float) -> float:
     """``value`` as a float32 reads it, written with the fewest significant digits that read back
-    to the same float32 (``0.009999999776482582`` -> ``0.01``)."""
+    to the same float32 (``0.009999999776482582`` -> ``0.01``). Cached: a catalog has few distinct
+    values, and every full read of a model renders each of them."""
     single = struct.unpack("f", struct.pack("f", value))[0]
     for digits in range(1, 10):
         shortest = float(f"{single:.{digits}g}")
@@ -110,10 +113,30 @@ def _number(value: float) -> str:
 def fix_float32(data: Any) -> Any:
     """A copy of JSON-like ``data`` with every :data:`FLOAT32_KEYS` number rendered by :func:`f32`."""
     if isinstance(data, dict):
-        return {k: f32(v) if k in FLOAT32_KEYS and isinstance(v, float) else fix_float32(v) for k, v in data.items()}
+        return _fix_dict(data)
     if isinstance(data, list):
-        return [fix_float32(v) for v in data]
+        return _fix_list(data)
     return data
+
+
+def _fix_dict(data: dict[Any, Any]) -> dict[Any, Any]:
+    # Containers are descended into, scalars copied as they are (a full model read has ~1,500
+    # values, most of them scalars: no call per scalar).
+    out: dict[Any, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, float):
+            out[key] = f32(value) if key in FLOAT32_KEYS else value
+        elif isinstance(value, dict):
+            out[key] = _fix_dict(value)
+        elif isinstance(value, list):
+            out[key] = _fix_list(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _fix_list(data: list[Any]) -> list[Any]:
+    return [_fix_dict(v) if isinstance(v, dict) else _fix_list(v) if isinstance(v, list) else v for v in data]
 
 
 def item_id(item: Mapping[str, Any]) -> str | None:
@@ -164,31 +187,39 @@ def match_keys(section: str, item: Mapping[str, Any], label: str) -> frozenset[s
     return frozenset(norm(k) for k in keys if k)
 
 
+@lru_cache(maxsize=16384)
 def norm(text: str) -> str:
-    """Case-, whitespace- and Unicode-form-insensitive form of a label (NFKC, then casefolded)."""
+    """Case-, whitespace- and Unicode-form-insensitive form of a label (NFKC, then casefolded).
+    Cached: the same labels are normalized on every read of a model."""
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def label_items(section: str, items: Iterable[Mapping[str, Any]]) -> list[tuple[str, Mapping[str, Any]]]:
     """``(label, item)`` for each distinct item (by id), labels made unique within the list: a label
     two items share gets the first 8 characters of the id appended (``"x [1f33965c]"``)."""
+    return [(label, item) for _, label, item in _labelled(section, items)]
+
+
+def _labelled(section: str, items: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """``(id, label, item)`` for each distinct item: :func:`label_items` with the ids."""
     seen: set[str] = set()
-    distinct: list[Mapping[str, Any]] = []
+    distinct: list[tuple[str, Mapping[str, Any]]] = []
     for item in items:
         ident = item_id(item)
         if ident is None or ident in seen:
             continue
         seen.add(ident)
-        distinct.append(item)
-    labels = [base_label(section, item) for item in distinct]
+        distinct.append((ident, item))
+    labels = [base_label(section, item) for _, item in distinct]
+    keys = [norm(label) for label in labels]
     counts: dict[str, int] = {}
-    for label in labels:
-        counts[norm(label)] = counts.get(norm(label), 0) + 1
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
     out = []
-    for label, item in zip(labels, distinct, strict=True):
-        if counts[norm(label)] > 1:
-            label = f"{label} [{item_id(item)[:8]}]"  # type: ignore[index]
-        out.append((label, item))
+    for label, key, (ident, item) in zip(labels, keys, distinct, strict=True):
+        if counts[key] > 1:
+            label = f"{label} [{ident[:8]}]"
+        out.append((ident, label, item))
     return out
 
 
@@ -205,7 +236,9 @@ def compact_item(section: str, label: str, item: Mapping[str, Any]) -> dict[str,
 
 def compact_items(section: str, items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """:func:`compact_item` of each distinct item, with labels unique within the list."""
-    return [compact_item(section, label, item) for label, item in label_items(section, items)]
+    if section == "pricing":
+        return [compact_item(section, label, item) for _, label, item in _labelled(section, items)]
+    return [{"id": ident, "label": label} for ident, label, _ in _labelled(section, items)]
 
 
 def as_dict(item: Any) -> dict[str, Any]:
@@ -244,7 +277,10 @@ def visible(text: Any) -> str:
     """``text`` safe on one line of a tool's text content: control characters and bidirectional
     overrides are written as escapes (``\\n``, ``\\u202e``), so a name cannot fake extra lines or
     reorder what an agent reads."""
-    return str(text).translate(_INVISIBLE)
+    text = str(text)
+    if text.isprintable():  # the usual case: every character escaped here is one that is not printable
+        return text
+    return text.translate(_INVISIBLE)
 
 
 def render_items(items: Sequence[Mapping[str, Any]]) -> str:
