@@ -533,3 +533,23 @@ async def test_one_clients_calls_are_answered_by_both_replicas_behind_nginx(sand
 
 def test_the_readme_shows_the_balancer_configuration_the_test_runs() -> None:
     assert f"```nginx\n{NGINX_TEMPLATE.read_text()}```" in (REPO / "README.md").read_text()
+
+
+@pytest.mark.anyio
+async def test_an_allowed_host_without_a_port_matches_a_host_header_with_one() -> None:
+    """``GLOW_MCP_ALLOWED_HOSTS=mcp.example.org`` on a public bind: ``Host: mcp.example.org:19000``
+    (a client connecting to the port directly) is allowed; another name still gets 421."""
+    settings = Settings(
+        instance_url="http://glow.internal",
+        api_key=API_KEY,
+        token="t",
+        host="0.0.0.0",
+        http_token=HTTP_TOKEN,
+        allowed_hosts=["mcp.example.org", "[2001:db8::1]", "other.example.org:8443"],
+    )
+    hosts = http_app.transport_security(settings).allowed_hosts
+    assert {"mcp.example.org:*", "[2001:db8::1]:*"} <= set(hosts) and "other.example.org:8443:*" not in hosts
+    app = http_app.build_http_app(build_server(settings), settings, "http")
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://x") as http:
+        for host, status in (("mcp.example.org:19000", 200), ("mcp.example.org", 200), ("evil.example:19000", 421)):
+            assert (await http.get("/healthz", headers={"Host": host})).status_code == status, host

@@ -214,3 +214,20 @@ def test_json_log_lines_carry_tool_status_and_duration(sandbox: Any) -> None:
     assert calls["get_model"]["upstream_status"] == 404 and calls["get_model"]["outcome"] == "error"
     assert all(isinstance(r["duration_ms"], float) and r["level"] == "INFO" for r in calls.values())
     assert SUPERADMIN_TOKEN.encode() not in proc.stderr
+
+
+@pytest.mark.process
+def test_log_json_keeps_every_stderr_line_json_with_the_embedded_reference_api() -> None:
+    """``--sandbox --log-json``: the line that says where the embedded reference API serves is a
+    JSON object like the log lines (a plain-text line broke JSON log collectors)."""
+    proc = subprocess.run(
+        server_command("--sandbox", "--log-json", "--log-level", "debug"),
+        input=b"",
+        capture_output=True,
+        env=clean_env(),
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    lines = proc.stderr.decode().splitlines()
+    records = [json.loads(line) for line in lines]  # every line parses
+    assert any("embedded reference API" in r["message"] and r["level"] == "INFO" for r in records), lines

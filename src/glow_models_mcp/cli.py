@@ -13,6 +13,7 @@ already in use, 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -176,12 +177,17 @@ def serve(settings: Any) -> int:
         try:
             sandbox = SandboxServer(settings.sandbox_db or ":memory:")
         except (sqlite3.Error, ValueError) as exc:  # cannot be opened, or is not a sandbox database
-            _die(f"GLOW_MCP_SANDBOX_DB {settings.sandbox_db}: {exc}", EXIT_CONFIG)
+            hint = (
+                "; it must be a file this user can read and write, in a directory it can write"
+                if isinstance(exc, sqlite3.OperationalError)
+                else ""
+            )
+            _die(f"GLOW_MCP_SANDBOX_DB {settings.sandbox_db}: {exc}{hint}", EXIT_CONFIG)
             raise  # not reached: _die exits
         sandbox.__enter__()
         settings = sandbox.client_settings(settings)
         where = f" (database {settings.sandbox_db})" if settings.sandbox_db else ""
-        print(f"glow-models-mcp: serving against the embedded reference API at {sandbox.url}{where}", file=sys.stderr)
+        _announce(settings, f"serving against the embedded reference API at {sandbox.url}{where}")
     elif settings.instance_url and (problem := instance_url_problem(settings.instance_url)):
         _die(f"GLOW_INSTANCE_URL {problem[0]}; {problem[1]}", EXIT_CONFIG)
     elif not settings.instance_url:
@@ -223,6 +229,16 @@ def serve(settings: Any) -> int:
         if sandbox is not None:
             sandbox.__exit__(None, None, None)
     return EXIT_OK
+
+
+def _announce(settings: Any, text: str) -> None:
+    """One line to the user on stderr: ``glow-models-mcp: <text>``, or, with ``GLOW_MCP_LOG_JSON``,
+    a JSON object shaped as the JSON log lines (``level``, ``name``, ``message``)."""
+    if settings.log_json:
+        line = json.dumps({"level": "INFO", "name": "glow_models_mcp.cli", "message": text})
+    else:
+        line = f"glow-models-mcp: {text}"
+    print(line, file=sys.stderr)
 
 
 def event_loop_options() -> dict[str, Any]:

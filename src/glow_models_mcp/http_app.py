@@ -50,16 +50,25 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     """DNS-rebinding protection for every bind: a foreign ``Host`` gets 421, a foreign ``Origin`` 403.
 
     Loopback binds allow the loopback names (with or without a port) plus any configured extras;
-    other binds allow exactly ``GLOW_MCP_ALLOWED_HOSTS`` / ``GLOW_MCP_ALLOWED_ORIGINS``. Both are
+    other binds allow exactly ``GLOW_MCP_ALLOWED_HOSTS`` / ``GLOW_MCP_ALLOWED_ORIGINS`` (an allowed
+    host given without a port matches with any port too). Both are
     compared in lower case (host names and schemes are case-insensitive; :class:`NormalizeHeaders`
     lowers the request's ``Host`` and ``Origin`` to match).
     """
     hosts = [host.lower() for host in settings.allowed_hosts]
+    hosts += [f"{host}:*" for host in hosts if _without_port(host)]  # a Host header may carry the port
     origins = [origin.lower() for origin in settings.allowed_origins]
     if settings.is_loopback:
         hosts += _LOOPBACK_HOSTS
         origins += _LOOPBACK_ORIGINS
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+def _without_port(host: str) -> bool:
+    """Whether an allowed host (``name``, ``[v6]``, ``name:port``, ``name:*``) names no port."""
+    if host.startswith("["):
+        return host.endswith("]")
+    return ":" not in host
 
 
 class BearerTokenMiddleware:

@@ -326,6 +326,9 @@ class Database:
                     if self.seed and seeded is None:
                         _seed(conn, load_seed_catalog())
                         conn.execute("INSERT OR REPLACE INTO sandbox_meta VALUES ('seeded', ?)", (now_iso(),))
+                    # A write on every open, so that a file this process may read but not write is
+                    # refused at start ("attempt to write a readonly database"), not at the first write.
+                    conn.execute("INSERT OR REPLACE INTO sandbox_meta VALUES ('opened', ?)", (now_iso(),))
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
