@@ -27,6 +27,7 @@ from typing import Any
 
 import anyio
 import pytest
+from rawrpc import INITIALIZED, initialize
 from support import READ_ONLY_TOOL_NAMES, REPO, TOOL_NAMES, clean_env
 
 import glow_models_mcp
@@ -222,17 +223,7 @@ def _run(config: dict[str, Any], stdin: str) -> subprocess.CompletedProcess[str]
 
 def _serve(config: dict[str, Any], *requests: dict[str, Any]) -> tuple[dict[Any, dict[str, Any]], str]:
     """Run ``config``'s command over stdio (initialize, then ``requests``); the answers by id and stderr."""
-    init = {
-        "jsonrpc": "2.0",
-        "id": 0,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "bundle", "version": "0"},
-        },
-    }
-    lines = [init, {"jsonrpc": "2.0", "method": "notifications/initialized"}, *requests]
+    lines = [initialize("2025-11-25"), INITIALIZED, *requests]
     proc = _run(config, "".join(json.dumps(m) + "\n" for m in lines))
     assert proc.returncode == 0, proc.stderr[-4000:]
     answers = [json.loads(line) for line in proc.stdout.splitlines()]  # stdout holds protocol messages only

@@ -32,6 +32,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from rawrpc import INITIALIZED, initialize
 from support import SUPERADMIN_TOKEN, ReferenceAPI, clean_env, server_command, unique
 
 from glow_models_mcp import telemetry
@@ -347,17 +348,8 @@ def test_console_export_goes_to_stderr_not_stdout() -> None:
         OTEL_METRICS_EXPORTER="none",
     )
     lines = [
-        {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "0"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        initialize("2025-11-25"),
+        INITIALIZED,
         {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "search_models", "arguments": {}}},
     ]
     stdin = "".join(json.dumps(m) + "\n" for m in lines).encode()
@@ -424,17 +416,8 @@ def test_otlp_export_end_to_end(sandbox: Any) -> None:
             OTEL_EXPORTER_OTLP_ENDPOINT=collector.url,
         )
         lines = [
-            {
-                "jsonrpc": "2.0",
-                "id": 0,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-11-25",
-                    "capabilities": {},
-                    "clientInfo": {"name": "t", "version": "0"},
-                },
-            },
-            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            initialize("2025-11-25"),
+            INITIALIZED,
             {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "search_models", "arguments": {}}},
             {
                 "jsonrpc": "2.0",
