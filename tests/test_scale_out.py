@@ -374,7 +374,10 @@ def test_sigint_stops_every_worker() -> None:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         _, err = proc.communicate(timeout=30)
-    assert b"Traceback" not in err, err.decode()[-3000:]
+    # A worker still starting when Ctrl-C comes (on a loaded machine one may be, while the other
+    # answers) prints multiprocessing's KeyboardInterrupt traceback; no other traceback is allowed.
+    tracebacks = err.decode().split("Traceback (most recent call last):")[1:]
+    assert all(t.rstrip().splitlines()[-1].strip() == "KeyboardInterrupt" for t in tracebacks), err.decode()[-3000:]
 
 
 @pytest.mark.process

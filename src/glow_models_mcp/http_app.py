@@ -938,4 +938,22 @@ def _supervisor_class() -> Any:
             self.stopped_by = self.stopped_by or signal.SIGTERM
             super().handle_term()
 
+        def keep_subprocess_alive(self) -> None:
+            """uvicorn's check, after a wait for each worker's answer in half-second slices that
+            ends at a signal: uvicorn waits for one answer in a single blocking poll of up to
+            ``timeout_worker_healthcheck`` (30 s), and a Ctrl-C that arrived meanwhile, its worker
+            already gone, was handled only after it (the parent hung up to 30 s)."""
+            if self.should_exit.is_set() or all(self._answers(process) for process in self.processes):
+                return  # every worker answered, or a signal came: the run loop handles it next
+            super().keep_subprocess_alive()  # uvicorn's own: kill and replace what does not answer
+
+        def _answers(self, process: Any) -> bool:
+            if not process.process.is_alive():
+                return False
+            deadline = time.monotonic() + self.config.timeout_worker_healthcheck
+            while time.monotonic() < deadline:
+                if self.signal_queue or self.should_exit.is_set() or process.ping(timeout=0.5):
+                    return True
+            return False
+
     return Supervisor
