@@ -339,3 +339,10 @@ def text_of(result: Any) -> str:
 def unique(prefix: str = "m") -> str:
     """``prefix`` plus a random suffix (names that do not collide across tests)."""
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def nginx_binary() -> str | None:
+    """The nginx executable (on PATH, or Debian's ``/usr/sbin/nginx``), or ``None`` where it is missing."""
+    import shutil
+
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)

@@ -33,7 +33,7 @@ from mcp.client.streamable_http import streamable_http_client
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from support import ReferenceAPI, clean_env, closed_port_url, free_port, server_command, wait_listening
+from support import ReferenceAPI, clean_env, closed_port_url, free_port, nginx_binary, server_command, wait_listening
 
 from glow_models_mcp import http_app
 from glow_models_mcp.server import build_server
@@ -452,12 +452,6 @@ async def test_readyz_turns_503_when_a_call_finds_the_upstream_gone(fresh_sandbo
 # ------------------------------------------------------------------------------------------------
 
 
-def _nginx() -> str | None:
-    import shutil
-
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
-
-
 #: What the test adds around the deployment file: a foreground nginx whose files are all in ``tmp``.
 NGINX_SHELL = """
 daemon off;
@@ -480,7 +474,7 @@ http {{
 def _balancer(replicas: list[str], tmp: Path) -> Iterator[tuple[str, Path]]:
     """nginx on a free loopback port with ``deploy/nginx-load-balancer.conf`` in front of
     ``replicas`` (base URLs); yields its URL and its access log."""
-    nginx = _nginx()
+    nginx = nginx_binary()
     assert nginx is not None
     port = free_port()
     log = tmp / "access.log"
@@ -511,7 +505,7 @@ def _balancer(replicas: list[str], tmp: Path) -> Iterator[tuple[str, Path]]:
 
 
 needs_nginx = pytest.mark.skipif(
-    _nginx() is None, reason="nginx is not installed (Debian: apt-get install nginx-light; .ci/run installs it)"
+    nginx_binary() is None, reason="nginx is not installed (Debian: apt-get install nginx-light; .ci/run installs it)"
 )
 
 

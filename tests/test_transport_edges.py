@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import shutil
 import socket
 import subprocess
 import time
@@ -34,7 +33,7 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.sse import sse_client
-from support import clean_env, free_port, server_command, wait_listening
+from support import clean_env, free_port, nginx_binary, server_command, wait_listening
 
 from glow_models_mcp.settings import Settings
 from glow_models_mcp.tools import TOOL_SPECS
@@ -527,10 +526,6 @@ async def test_root_path_serves_with_and_without_the_prefix(sandbox: Any) -> Non
         assert httpx2.post(f"{url}/glowing/mcp", content=body, headers=headers, timeout=10).status_code == 404
 
 
-def _nginx() -> str | None:
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
-
-
 NGINX_CONF = """
 daemon off;
 master_process off;
@@ -567,7 +562,7 @@ http {{
 def _nginx_in_front_of(upstream: str, tmp: Path) -> Iterator[dict[str, str]]:
     """nginx on two free loopback ports proxying ``/glow/`` to ``upstream``; yields
     ``{"strip": url, "keep": url}``."""
-    nginx = _nginx()
+    nginx = nginx_binary()
     assert nginx is not None
     ports = {"strip": free_port(), "keep": free_port()}
     conf = tmp / "nginx.conf"
@@ -587,7 +582,7 @@ def _nginx_in_front_of(upstream: str, tmp: Path) -> Iterator[dict[str, str]]:
 
 
 needs_nginx = pytest.mark.skipif(
-    _nginx() is None, reason="nginx is not installed (Debian: apt-get install nginx-light; .ci/run installs it)"
+    nginx_binary() is None, reason="nginx is not installed (Debian: apt-get install nginx-light; .ci/run installs it)"
 )
 
 
