@@ -8,9 +8,11 @@ streamable HTTP).
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import hmac
 import json
+import logging
 import math
 import os
 import signal
@@ -30,7 +32,10 @@ from .exceptions import ConfigurationError
 from .server import GlowServer
 from .settings import Settings
 from .state import AppState
+from .stateless import DirectAnswer
 from .stdio import check_message
+
+logger = logging.getLogger("glow_models_mcp.http")
 
 # ------------------------------------------------------------------------------------------------
 
@@ -149,19 +154,35 @@ class CancelOnDisconnect:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body_read = anyio.Event()
-        disconnected = anyio.Event()
+        # One cancel scope and, once the body is read, one plain asyncio task watching for the
+        # disconnect: a task group cost about a third of a small request's handling.
+        body_read = False
+        disconnected = asyncio.Event()
         started = answered = False
+        handling = anyio.CancelScope()
+        watcher: asyncio.Task[None] | None = None
+
+        async def watch() -> None:
+            try:
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+            except Exception as exc:  # the server's receive failed: nobody left to answer
+                logger.debug("disconnect watch ended: %s", type(exc).__name__)
+            disconnected.set()
+            if not answered:
+                handling.cancel()
 
         async def app_receive() -> Message:
-            if body_read.is_set():
+            nonlocal body_read, watcher
+            if body_read:
                 await disconnected.wait()
                 return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.disconnect":
                 disconnected.set()
             elif not message.get("more_body", False):
-                body_read.set()
+                body_read = True
+                watcher = asyncio.get_running_loop().create_task(watch())
             return message
 
         async def app_send(message: Message) -> None:
@@ -172,23 +193,14 @@ class CancelOnDisconnect:
                 answered = True
             await send(message)
 
-        async with anyio.create_task_group() as tg:
-
-            async def watch() -> None:
-                await body_read.wait()
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-                disconnected.set()
-                if not answered:
-                    tg.cancel_scope.cancel()
-
-            self.in_flight.scopes.add(tg.cancel_scope)
-            try:
-                tg.start_soon(watch)
+        self.in_flight.scopes.add(handling)
+        try:
+            with handling:
                 await self.app(scope, app_receive, app_send)
-                tg.cancel_scope.cancel()
-            finally:
-                self.in_flight.scopes.discard(tg.cancel_scope)
+        finally:
+            self.in_flight.scopes.discard(handling)
+            if watcher is not None:
+                watcher.cancel()
         if answered or disconnected.is_set() or not self.in_flight.shutting_down:
             return
         if not started:
@@ -347,15 +359,22 @@ class MessageShape:
       (the SDK logged a traceback).
 
     The checks are stdio's (:func:`~glow_models_mcp.stdio.check_message`). A valid message is passed
-    on, whole, to the SDK. ``Host``/``Origin`` checks come first.
+    on, whole, to the SDK, or answered by ``direct`` (:class:`~glow_models_mcp.stateless.DirectAnswer`,
+    streamable HTTP only) when it is a plain stateless request. ``Host``/``Origin`` checks come first.
     """
 
     def __init__(
-        self, app: ASGIApp, security: TransportSecuritySettings, paths: tuple[str, ...], max_bytes: int
+        self,
+        app: ASGIApp,
+        security: TransportSecuritySettings,
+        paths: tuple[str, ...],
+        max_bytes: int,
+        direct: DirectAnswer | None = None,
     ) -> None:
         self.app = app
         self.paths = paths
         self.max_bytes = max_bytes
+        self.direct = direct
         self._security = TransportSecurityMiddleware(security)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -394,11 +413,17 @@ class MessageShape:
         checked = check_message(b"".join(m.get("body", b"") for m in read))
         if checked.message is not None:  # one message: to the SDK, whole (without a BOM)
             body = checked.text.encode()
-            streamed = _STREAM_ANSWER.set(wants_stream(checked.message, request.headers.get("accept", "")))
+            replayed = _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
+            stream = wants_stream(checked.message, request.headers.get("accept", ""))
+            if (
+                not stream
+                and self.direct is not None
+                and await self.direct(scope, Request(scope, replayed), checked.message, checked.text, send)
+            ):
+                return
+            streamed = _STREAM_ANSWER.set(stream)
             try:
-                await self.app(
-                    scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send
-                )
+                await self.app(scope, replayed, send)
             finally:
                 _STREAM_ANSWER.reset(streamed)
         elif not checked.replies:  # notifications and responses only: nothing to answer
@@ -663,7 +688,7 @@ def build_http_app(server: GlowServer, settings: Settings, transport: str, in_fl
             host=settings.host,
         )
         _answer_mode_per_request(server)
-        app = MessageShape(app, security, (MCP_PATH,), settings.max_request_bytes)
+        app = MessageShape(app, security, (MCP_PATH,), settings.max_request_bytes, DirectAnswer(server))
         app = PostOnly(app, security, MCP_PATH)
     app = CancelOnDisconnect(app, in_flight)
     if settings.http_token is not None:  # never empty: Settings turns "" into None
