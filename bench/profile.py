@@ -113,7 +113,7 @@ async def main(args: argparse.Namespace) -> None:
     raw = Path(tempfile.mkdtemp(prefix="glow-profile-")) / "profile.raw"
     try:
         model_id = await first_model_id(upstream)
-        calls = tool_calls(model_id)
+        calls = tool_calls(model_id, view=args.view)
         if args.tool != "both":
             calls = [c for c in calls if c[0] == args.tool]
         env = server_env(upstream)
@@ -173,6 +173,7 @@ def cli() -> None:
     parser.add_argument("--transport", choices=["stdio", "http", "http26"], default="stdio")
     parser.add_argument("--tool", choices=["search_models", "get_model", "both"], default="both")
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--view", choices=["full"], help="ours' view argument (default: each server's default answer)")
     parser.add_argument("--rate", type=int, default=500, help="samples per second (default 500)")
     parser.add_argument("--top", type=int, default=45, help="inclusive frames to list (default 45)")
     parser.add_argument("--focus", help="also list the callees of the frame starting with this text, e.g. run_tool")
