@@ -563,6 +563,20 @@ async def measure_http_latency(
     record_latency(res, transport, system, samples, prefix)
 
 
+async def measure_ping(cfg: Config, res: Results, system: str, url: str) -> None:
+    """``ping`` p50 over streamable HTTP 2025-11-25 (the floor: :mod:`bench.noop_app`, the hop alone)."""
+    async with McpHttp(url, PROTOCOL_VERSION) as client:
+        samples = []
+        for i in range(cfg.http_calls):
+            t0 = time.perf_counter()
+            answer, _ = await client.rpc("ping")
+            if "result" not in answer:
+                raise RpcError(f"{system} ping: {answer}")
+            if i >= cfg.warmup:
+                samples.append((time.perf_counter() - t0) * 1000)
+    res.add("lat.http.ping.p50", system, percentile(samples, 50))
+
+
 def mcp_requests(url: str, model_id: str, era: str) -> list[bytes]:
     from urllib.parse import urlsplit
 
@@ -780,6 +794,11 @@ async def run(cfg: Config) -> Results:
             cfg, "peer-http", peer_argv(upstream, "--transport", "http", "--port", str(peer_port)), env, peer_port
         )
         servers.append(peer_srv)
+        noop_port = free_port()
+        noop_srv, noop_url = await start_http_server(
+            cfg, "noop-http", [sys.executable, "-m", "bench.noop_app", str(noop_port)], clean_env(), noop_port
+        )
+        servers.append(noop_srv)
         urls = {"ours": ours_url, "peer": peer_url}
         pids = {"ours": ours_srv.pid, "peer": peer_srv.pid}
         for system, url in urls.items():
@@ -793,6 +812,8 @@ async def run(cfg: Config) -> Results:
             await measure_floor_latency(cfg, res, upstream, model_id, "http", cfg.http_calls)
             for key in [k for k in res.data if k.startswith("lat.http.")]:  # one HTTP floor for both eras
                 res.data.setdefault(key.replace("lat.http.", "lat.http26.", 1), {})["floor"] = res.data[key]["floor"]
+            for system, url in (("floor", noop_url), *urls.items()):  # the HTTP hop, and each stack's share
+                await measure_ping(cfg, res, system, url)
             for transport in HTTP_ERAS if r % 2 == 0 else tuple(reversed(HTTP_ERAS)):
                 for system in ("ours", "peer") if r % 2 == 0 else ("peer", "ours"):
                     await measure_http_latency(cfg, res, system, urls[system], pids[system], model_id, transport)
@@ -1019,6 +1040,7 @@ def report(cfg: Config, res: Results) -> tuple[str, list[Target]]:
                 for q in ("p50", "p99"):
                     label = f"`{tool}` latency {q}, {TRANSPORT_LABEL[transport]}{full_label if prefix else ''} (ms)"
                     (add_full if prefix else add)(label, f"lat.{transport}.{tool}.{q}", 2)
+    add(f"`ping` latency p50, HTTP {PROTOCOL_VERSION} (ms) ⁷", "lat.http.ping.p50", 2)
     overhead_ratios: dict[str, dict[str, float | None]] = {"": {}, FULL: {}}
     for prefix in views:
         for transport in TRANSPORTS:
@@ -1110,6 +1132,11 @@ def report(cfg: Config, res: Results) -> tuple[str, list[Target]]:
         "`inputSchema`, as compact JSON (output schemas and annotations left out).",
         f"⁶ The stdio server of the first round goes on from {cfg.calls:,} to {cfg.soak_calls:,} calls (the same "
         f"alternating calls, {cfg.soak_window} in flight at once), then its RSS is read again.",
+        "⁷ `ping` over streamable HTTP: the transport and dispatch of each stack without a tool behind it. Floor: "
+        "`bench/noop_app.py`, a no-op ASGI app on uvicorn with uvloop and httptools (ours' HTTP stack) answering "
+        "the same POST with an empty result: the loopback hop and the client, which every HTTP row pays and "
+        "which is part of every HTTP overhead above the floor (the floor of those rows makes one hop, the "
+        "servers two).",
         "View \"full\": ours answers with the upstream's whole answer (the same bytes as the peer's); the peer "
         "has only that answer, so its cells are its default rows. Default answers: ours compact (issue 10).",
         "The peer runs as installed on its own (`pip install fastmcp`: uvicorn without its `standard` extra), "
