@@ -203,30 +203,32 @@ def _fold(node: Any) -> Any:
         return [_fold(item) for item in node]
     if not isinstance(node, dict):
         return node
-    props = node.get("properties")
+    out = {key: _fold(value) for key, value in node.items()}
+    props = out.get("properties")
     if not isinstance(props, dict):
-        return {key: _fold(value) for key, value in node.items()}
-    props = {name: _fold(sub) for name, sub in props.items()}
+        return out
     groups: dict[str, list[str]] = {}
     for name, sub in props.items():
         if _PLAIN_NAME.fullmatch(name):
             groups.setdefault(json.dumps(sub, sort_keys=True), []).append(name)
-    patterns: dict[str, Any] = {}
-    for names in groups.values():
-        pattern = f"^({'|'.join(names)})$"
-        written_out = sum(_compact({name: props[name]}) for name in names)
-        if len(names) > 1 and _compact({pattern: props[names[0]]}) < written_out:
-            patterns[pattern] = props[names[0]]
-    folded = {name for pattern in patterns for name in pattern[2:-2].split("|")}
+    # Largest saving first; each group is folded only if the whole node gets shorter.
+    for names in sorted((g for g in groups.values() if len(g) > 1), key=lambda g: -len(g) * _compact(props[g[0]])):
+        trial = _with_pattern(out, names)
+        if _compact(trial) < _compact(out):
+            out = trial
+    return out
+
+
+def _with_pattern(node: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """``node`` with the properties ``names`` (one shared schema) moved to one pattern."""
+    shared = node["properties"][names[0]]
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "properties":
-            kept = {name: sub for name, sub in props.items() if name not in folded}
+            kept = {name: sub for name, sub in value.items() if name not in names}
             if kept:
                 out[key] = kept
-            out["patternProperties"] = {**_fold(node.get("patternProperties", {})), **patterns}
+            out["patternProperties"] = {**node.get("patternProperties", {}), f"^({'|'.join(names)})$": shared}
         elif key != "patternProperties":
-            out[key] = _fold(value)
-    if not out["patternProperties"]:
-        del out["patternProperties"]
+            out[key] = value
     return out
