@@ -388,3 +388,16 @@ def test_no_property_is_under_both_properties_and_a_pattern_that_matches_it() ->
     folded = fold_repeats(schema)
     for pattern in folded["patternProperties"]:
         assert not [n for n in folded["properties"] if re.search(pattern, n)], pattern
+
+
+def test_a_property_called_properties_is_a_name_not_a_map() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "properties": {"type": "object", "properties": {"type": {"type": "string"}, "items": {"type": "string"}}},
+        },
+    }
+    assert fold_repeats(schema) == {
+        "type": "object",
+        "properties": {"properties": {"type": "object", "patternProperties": {"^(type|items)$": {"type": "string"}}}},
+    }

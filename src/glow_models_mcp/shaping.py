@@ -17,10 +17,9 @@ input schema before a model sees it (OpenAI strict mode makes every property req
   ``format`` (google-genai passes it to Gemini's ``parameters``, which has refused string formats
   other than ``enum`` and ``date-time``); ``default: null``, per-property ``title``, ``$schema`` and
   the model docstrings (written for developers) are dropped everywhere;
-* output schemas carry no ``default`` and no ``description``: they are for the validators and code
-  that read ``structuredContent`` (no client puts them in a model's context), a default changes
-  no validation, and what a result means is the tool description's job. ``format`` stays (the
-  TypeScript SDK's client checks it).
+* output schemas carry no ``default`` and no ``description``: they serve the validators and code
+  that read ``structuredContent``, a default changes no validation, and what a result means is the
+  tool description's job. ``format`` stays (the TypeScript SDK's client checks it).
 
 The result has no ``anyOf``/``oneOf``/``allOf`` at its top level and is always
 ``{"type": "object", "properties": {...}}`` (empty ``properties`` for a no-argument tool).
@@ -182,8 +181,14 @@ def fold_repeats(schema: dict[str, Any]) -> dict[str, Any]:
     instance is valid against the result exactly when it is valid against ``schema``, and the
     object stays open to other names (``required`` is kept; it does not need ``properties``). No
     name is under both ``properties`` and a pattern (Ajv's strict mode refuses that overlap), and
-    no ``$ref`` is introduced. A group is folded only where that makes the schema shorter; the
-    top-level ``properties`` is kept even when it ends up empty.
+    no ``$ref`` is introduced (clients that do not resolve one read the result as written). A group
+    is folded only where that makes the schema shorter; the top-level ``properties`` is kept even
+    when it ends up empty.
+
+    Validators (the Python SDK's ``jsonschema``, the TypeScript SDK's Ajv) read patterns as written.
+    A client that builds types from ``properties`` alone does not see the folded names: FastMCP's
+    client (2.x ``json_schema_to_type``) leaves them out of ``CallToolResult.data``, while its
+    ``structured_content`` keeps everything.
     """
     folded = _fold(schema)
     folded.setdefault("properties", {})
@@ -203,7 +208,12 @@ def _fold(node: Any) -> Any:
         return [_fold(item) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {key: _fold(value) for key, value in node.items()}
+    out = {
+        key: {name: _fold(sub) for name, sub in value.items()}
+        if key in ("properties", "patternProperties") and isinstance(value, dict)
+        else _fold(value)
+        for key, value in node.items()
+    }
     props = out.get("properties")
     if not isinstance(props, dict):
         return out
