@@ -391,13 +391,18 @@ def test_no_property_is_under_both_properties_and_a_pattern_that_matches_it() ->
 
 
 def test_a_property_called_properties_is_a_name_not_a_map() -> None:
+    """Its schema's keywords are not property names, even where two of them hold the same schema."""
+    word = {"type": "string", "minLength": 1}
     schema = {
         "type": "object",
         "properties": {
-            "properties": {"type": "object", "properties": {"type": {"type": "string"}, "items": {"type": "string"}}},
+            "properties": {"type": "object", "additionalProperties": word, "propertyNames": word},
+            "patternProperties": {"type": "object", "additionalProperties": word, "propertyNames": word},
         },
     }
+    shared = schema["properties"]["properties"]
     assert fold_repeats(schema) == {
         "type": "object",
-        "properties": {"properties": {"type": "object", "patternProperties": {"^(type|items)$": {"type": "string"}}}},
+        "properties": {},
+        "patternProperties": {"^(properties|patternProperties)$": shared},
     }
