@@ -657,8 +657,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
                 "Read one model (model_id: its id or exact name): its selections per section as label = id. Without "
                 "model_id: the selectable options per section, each with a label that works wherever its id goes (at "
                 "most 20 per section besides the selected ones). With draft_id too: the draft's selections over the "
-                "model's and what the draft changes. sections limits the answer; view 'full' gives the upstream's whole "
-                "answer (every section with its option lists)."
+                "model's and what the draft changes."
             ),
             annotations=_ann(read_only=True, idempotent=True),
             summarize=_get_summary,
