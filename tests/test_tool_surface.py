@@ -56,7 +56,7 @@ def _walk(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
     if isinstance(node, dict):
         out.append((path, node))
         for key, value in node.items():
-            if key == "properties" and isinstance(value, dict):
+            if key in ("properties", "patternProperties") and isinstance(value, dict):
                 for name, sub in value.items():
                     out.extend(_walk(sub, f"{path}.{name}"))
             elif isinstance(value, (dict, list)):
@@ -94,6 +94,11 @@ async def test_schema_rules(kind: str) -> None:
             assert "oneOf" not in node and "allOf" not in node, f"{where}{path}: oneOf/allOf"
             if kind == "outputSchema":
                 assert {"type": "null"} not in node.get("anyOf", []), f"{where}{path}: nullable anyOf"
+                # A shape written once for several names: anchored, and no name is also under
+                # properties (Ajv's strict mode refuses the overlap).
+                for pattern in node.get("patternProperties", {}):
+                    assert re.fullmatch(r"\^\(\w+(\|\w+)+\)\$", pattern), f"{where}{path}: pattern {pattern}"
+                    assert not [n for n in node.get("properties", {}) if re.search(pattern, n)], f"{where}{path}"
                 continue
             # Input: strict converters make every property required, so an optional one must be
             # nullable; the only union is that one, with everything (description too) in its branch.

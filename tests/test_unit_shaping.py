@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from glow_models_mcp.shaping import shape_schema
+from glow_models_mcp.shaping import fold_repeats, shape_schema
 
 
 def test_refs_are_inlined_and_defs_dropped() -> None:
@@ -32,9 +32,10 @@ def test_ref_siblings_win_and_the_model_docstring_is_dropped() -> None:
     schema = {
         "$defs": {"Sub": {"type": "object", "description": "Mirrors Sub (for developers).", "properties": {}}},
         "type": "object",
+        "required": ["sub"],
         "properties": {"sub": {"$ref": "#/$defs/Sub", "description": "What the agent should know."}},
     }
-    sub = shape_schema(schema, for_input=False)["properties"]["sub"]
+    sub = shape_schema(schema, for_input=True)["properties"]["sub"]
     assert sub["description"] == "What the agent should know."
     assert "$ref" not in sub
 
@@ -93,7 +94,7 @@ _NULLABLE_FIELDS = {
 def test_output_nullable_anyof_collapses_to_the_plain_type() -> None:
     props = shape_schema(_NULLABLE_FIELDS, for_input=False)["properties"]
     assert props["name"] == {"type": "string", "maxLength": 5}
-    assert props["note"] == {"type": "string", "description": "kept"}
+    assert props["note"] == {"type": "string"}  # output schemas carry no descriptions
 
 
 def test_optional_input_fields_are_nullable_with_everything_inside_the_branch() -> None:
@@ -122,7 +123,7 @@ def test_optional_input_fields_are_nullable_whatever_their_type_and_required_one
     }
 
 
-def test_defaults_and_formats_are_dropped_from_input_schemas_only() -> None:
+def test_defaults_are_dropped_everywhere_and_formats_from_input_schemas_only() -> None:
     schema = {
         "type": "object",
         "required": ["id", "view"],
@@ -139,7 +140,12 @@ def test_defaults_and_formats_are_dropped_from_input_schemas_only() -> None:
         "format": {"anyOf": [{"type": "string"}, {"type": "null"}]},
         "default": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
     }
-    assert shape_schema(schema, for_input=False)["properties"] == schema["properties"]
+    assert shape_schema(schema, for_input=False)["properties"] == {
+        "id": {"type": "string", "format": "uuid"},
+        "view": {"type": "string"},
+        "format": {"type": "string"},
+        "default": {"type": "integer"},
+    }
 
 
 def test_nullable_anyof_of_a_ref_is_inlined_and_collapsed() -> None:
@@ -178,7 +184,7 @@ def test_anyof_with_several_non_null_branches_keeps_them_without_null() -> None:
 def test_anyof_without_null_is_untouched() -> None:
     branches = [{"type": "string"}, {"type": "integer"}]
     schema = {"type": "object", "properties": {"v": {"anyOf": branches, "default": 3}}}
-    assert shape_schema(schema, for_input=False)["properties"]["v"] == {"anyOf": branches, "default": 3}
+    assert shape_schema(schema, for_input=False)["properties"]["v"] == {"anyOf": branches}
 
 
 def test_additional_properties_false_and_required_on_input_objects_only() -> None:
@@ -216,21 +222,35 @@ def test_titles_schema_and_top_description_are_dropped_but_a_property_called_tit
         "type": "object",
         "properties": {"title": {"type": "string", "title": "Title", "description": "the page title"}},
     }
-    shaped = shape_schema(schema, for_input=False)
-    assert shaped == {
+    assert shape_schema(schema, for_input=False) == {"type": "object", "properties": {"title": {"type": "string"}}}
+    assert shape_schema({**schema, "required": ["title"]}, for_input=True) == {
         "type": "object",
         "properties": {"title": {"type": "string", "description": "the page title"}},
+        "required": ["title"],
+        "additionalProperties": False,
     }
 
 
-def test_null_defaults_are_dropped_and_other_defaults_kept() -> None:
+def test_output_schemas_carry_no_defaults_and_no_descriptions_but_keep_such_property_names() -> None:
     schema = {
         "type": "object",
-        "properties": {"a": {"type": "integer", "default": None}, "b": {"type": "integer", "default": 12}},
+        "required": ["description"],
+        "properties": {
+            "a": {"type": "integer", "default": None, "description": "A."},
+            "b": {"type": "integer", "default": 12},
+            "description": {"type": "string", "description": "The text."},
+            "default": {"type": "object", "properties": {"description": {"type": "string", "default": "x"}}},
+        },
     }
-    assert shape_schema(schema, for_input=False)["properties"] == {
-        "a": {"type": "integer"},
-        "b": {"type": "integer", "default": 12},
+    assert shape_schema(schema, for_input=False) == {
+        "type": "object",
+        "required": ["description"],
+        "properties": {
+            "a": {"type": "integer"},
+            "b": {"type": "integer"},
+            "description": {"type": "string"},
+            "default": {"type": "object", "properties": {"description": {"type": "string"}}},
+        },
     }
 
 
@@ -288,3 +308,101 @@ def test_a_pydantic_model_shapes_to_a_flat_closed_schema() -> None:
     }
     # The shaped schema still describes what the model accepts.
     _Request.model_validate({"inner": {"value": 1}, "items": [], "name": "x"})
+
+
+# ------------------------------------------------------------------------------------------------
+# fold_repeats: a repeated output shape written once
+# ------------------------------------------------------------------------------------------------
+
+_SECTION = {"type": "object", "properties": {"show": {"type": "boolean"}, "ids": {"type": "array", "items": {}}}}
+
+
+def test_identical_siblings_are_folded_into_one_anchored_pattern_at_every_depth() -> None:
+    schema = {
+        "type": "object",
+        "required": ["names", "id"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "names": _SECTION,
+            "voices": _SECTION,
+            "flags": {"type": "object", "properties": {"a": _SECTION, "b": _SECTION}},
+        },
+    }
+    assert fold_repeats(schema) == {
+        "type": "object",
+        "required": ["names", "id"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "flags": {"type": "object", "patternProperties": {"^(a|b)$": _SECTION}},
+        },
+        "patternProperties": {"^(names|voices)$": _SECTION},
+    }
+
+
+def test_folding_keeps_the_valid_instances_and_leaves_objects_open() -> None:
+    import jsonschema
+
+    schema = {"type": "object", "properties": {"names": _SECTION, "voices": _SECTION, "n": {"type": "integer"}}}
+    folded = fold_repeats(schema)
+    for instance, valid in [
+        ({"names": {"show": True}, "voices": {"ids": [1]}, "n": 1}, True),
+        ({"names": {"show": "yes"}}, False),
+        ({"voices": []}, False),
+        ({"names2": "anything", "xnames": 1, "namesvoices": 2}, True),  # anchored: not a prefix or a part
+        ({"n": "1"}, False),
+    ]:
+        assert jsonschema.Draft202012Validator(schema).is_valid(instance) is valid, instance
+        assert jsonschema.Draft202012Validator(folded).is_valid(instance) is valid, instance
+
+
+def test_a_group_is_folded_only_where_that_is_shorter() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "string"}, "long_name_one": {"type": "null"}, "long_name_two": {"type": "null"}},
+    }
+    assert fold_repeats(schema) == schema  # "a" is alone; two tiny schemas cost more as a pattern
+
+
+def test_names_that_are_not_plain_are_never_put_in_a_pattern() -> None:
+    schema = {"type": "object", "properties": {"a.b": _SECTION, "a*": _SECTION, "$c": _SECTION}}
+    assert fold_repeats(schema) == schema
+
+
+def test_the_top_level_keeps_properties_and_existing_patterns_are_kept() -> None:
+    schema = {
+        "type": "object",
+        "patternProperties": {"^x_": {"type": "integer"}},
+        "properties": {"first": _SECTION, "second": _SECTION},
+    }
+    folded = fold_repeats(schema)
+    assert folded["properties"] == {}
+    assert folded["patternProperties"] == {"^x_": {"type": "integer"}, "^(first|second)$": _SECTION}
+
+
+def test_no_property_is_under_both_properties_and_a_pattern_that_matches_it() -> None:
+    """Ajv's strict mode refuses such an overlap (``allowMatchingProperties``)."""
+    import re
+
+    schema = {"type": "object", "properties": {n: _SECTION for n in ("names", "voices", "name", "voice")}}
+    schema["properties"]["name"] = {"type": "string"}
+    folded = fold_repeats(schema)
+    for pattern in folded["patternProperties"]:
+        assert not [n for n in folded["properties"] if re.search(pattern, n)], pattern
+
+
+def test_a_property_called_properties_is_a_name_not_a_map() -> None:
+    """Its schema's keywords are not property names, even where two of them hold the same schema."""
+    word = {"type": "string", "minLength": 1}
+    schema = {
+        "type": "object",
+        "properties": {
+            "properties": {"type": "object", "additionalProperties": word, "propertyNames": word},
+            "patternProperties": {"type": "object", "additionalProperties": word, "propertyNames": word},
+        },
+    }
+    shared = schema["properties"]["properties"]
+    assert fold_repeats(schema) == {
+        "type": "object",
+        "properties": {},
+        "patternProperties": {"^(properties|patternProperties)$": shared},
+    }

@@ -16,19 +16,30 @@ input schema before a model sees it (OpenAI strict mode makes every property req
 * input schemas carry no ``default`` (strict deployments reject it; the description says it) and no
   ``format`` (google-genai passes it to Gemini's ``parameters``, which has refused string formats
   other than ``enum`` and ``date-time``); ``default: null``, per-property ``title``, ``$schema`` and
-  the model docstrings (written for developers) are dropped everywhere.
+  the model docstrings (written for developers) are dropped everywhere;
+* output schemas carry no ``default`` and no ``description``: they serve the validators and code
+  that read ``structuredContent``, a default changes no validation, and what a result means is the
+  tool description's job. ``format`` stays (the TypeScript SDK's client checks it).
 
 The result has no ``anyOf``/``oneOf``/``allOf`` at its top level and is always
 ``{"type": "object", "properties": {...}}`` (empty ``properties`` for a no-argument tool).
+
+An output schema repeats itself where a response has many fields of one shape (the twelve
+sections of a model, thirteen id lists of a draft): :func:`fold_repeats` writes each such shape
+once, under ``patternProperties``, without changing which instances are valid.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 _DROP_KEYS = frozenset({"title", "$schema", "$defs", "definitions"})
 #: Dropped from input schemas only (see the module docstring).
 _INPUT_DROP_KEYS = frozenset({"default", "format"})
+#: Dropped from output schemas only (see the module docstring).
+_OUTPUT_DROP_KEYS = frozenset({"default", "description"})
 #: The branch that makes an optional input field nullable.
 NULL_BRANCH = {"type": "null"}
 
@@ -108,7 +119,7 @@ def _walk(node: Any, defs: dict[str, Any], for_input: bool, seen: tuple[str, ...
     for key, value in node.items():
         if key in _DROP_KEYS or (key == "additionalProperties" and value is True):
             continue
-        if for_input and key in _INPUT_DROP_KEYS:
+        if key in (_INPUT_DROP_KEYS if for_input else _OUTPUT_DROP_KEYS):
             continue
         if key == "properties" and isinstance(value, dict):
             # Keys here are property names (a property may well be called "title").
@@ -158,4 +169,76 @@ def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         out["required"] = required
     else:
         out.pop("required", None)
+    return out
+
+
+def fold_repeats(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` (an output schema) with the properties of an object that share one identical
+    sub-schema written once, at every depth: ``"patternProperties": {"^(a|b|c)$": <sub-schema>}``
+    in place of ``a``, ``b`` and ``c`` under ``properties``.
+
+    The pattern is anchored and lists the names themselves, so it matches exactly those names: an
+    instance is valid against the result exactly when it is valid against ``schema``, and the
+    object stays open to other names (``required`` is kept; it does not need ``properties``). No
+    name is under both ``properties`` and a pattern (Ajv's strict mode refuses that overlap), and
+    no ``$ref`` is introduced (clients that do not resolve one read the result as written). A group
+    is folded only where that makes the schema shorter; the top-level ``properties`` is kept even
+    when it ends up empty.
+
+    Validators (the Python SDK's ``jsonschema``, the TypeScript SDK's Ajv) read patterns as written.
+    A client that builds types from ``properties`` alone does not see the folded names: FastMCP's
+    client (2.x ``json_schema_to_type``) leaves them out of ``CallToolResult.data``, while its
+    ``structured_content`` keeps everything.
+    """
+    folded = _fold(schema)
+    folded.setdefault("properties", {})
+    return folded
+
+
+#: Property names that :func:`fold_repeats` writes into a pattern as they are (no regex escaping).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _compact(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+def _fold(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_fold(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {
+        key: {name: _fold(sub) for name, sub in value.items()}
+        if key in ("properties", "patternProperties") and isinstance(value, dict)
+        else _fold(value)
+        for key, value in node.items()
+    }
+    props = out.get("properties")
+    if not isinstance(props, dict):
+        return out
+    groups: dict[str, list[str]] = {}
+    for name, sub in props.items():
+        if _PLAIN_NAME.fullmatch(name):
+            groups.setdefault(json.dumps(sub, sort_keys=True), []).append(name)
+    # Largest saving first; each group is folded only if the whole node gets shorter.
+    for names in sorted((g for g in groups.values() if len(g) > 1), key=lambda g: -len(g) * _compact(props[g[0]])):
+        trial = _with_pattern(out, names)
+        if _compact(trial) < _compact(out):
+            out = trial
+    return out
+
+
+def _with_pattern(node: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """``node`` with the properties ``names`` (one shared schema) moved to one pattern."""
+    shared = node["properties"][names[0]]
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "properties":
+            kept = {name: sub for name, sub in value.items() if name not in names}
+            if kept:
+                out[key] = kept
+            out["patternProperties"] = {**node.get("patternProperties", {}), f"^({'|'.join(names)})$": shared}
+        elif key != "patternProperties":
+            out[key] = value
     return out

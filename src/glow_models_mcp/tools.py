@@ -48,7 +48,7 @@ from .sections import (
     selected,
     visible,
 )
-from .shaping import merge_schemas, shape_schema
+from .shaping import fold_repeats, merge_schemas, shape_schema
 from .state import AppState
 from .upstream import (
     CREATE,
@@ -162,7 +162,14 @@ class ToolSpec(Generic[ReqT, ResT]):
 
     @cached_property
     def output_schema(self) -> dict[str, Any]:
-        """The advertised output schema: the response model's, joined by the compact shapes'."""
+        """The advertised output schema: :attr:`written_out_schema` with each repeated shape
+        written once (:func:`~glow_models_mcp.shaping.fold_repeats`; the same instances valid)."""
+        return fold_repeats(self.written_out_schema)
+
+    @cached_property
+    def written_out_schema(self) -> dict[str, Any]:
+        """The output schema with every property under ``properties``: the response model's,
+        joined by the compact shapes' (and ``warnings`` for a tool that creates or renames)."""
         extra = (*self.outputs, *((Warnings,) if self.written else ()))
         schemas = [self.operation.response_model.model_json_schema(), *(m.model_json_schema() for m in extra)]
         return merge_schemas([shape_schema(schema, for_input=False) for schema in schemas])
@@ -650,8 +657,7 @@ TOOL_SPECS: tuple[ToolSpec[Any, Any], ...] = (
                 "Read one model (model_id: its id or exact name): its selections per section as label = id. Without "
                 "model_id: the selectable options per section, each with a label that works wherever its id goes (at "
                 "most 20 per section besides the selected ones). With draft_id too: the draft's selections over the "
-                "model's and what the draft changes. sections limits the answer; view 'full' gives the upstream's whole "
-                "answer (every section with its option lists)."
+                "model's and what the draft changes."
             ),
             annotations=_ann(read_only=True, idempotent=True),
             summarize=_get_summary,
