@@ -228,7 +228,6 @@ def serve(settings: Any) -> int:
             EXIT_CONFIG,
         )
     try:
-        from .http_app import PortInUseError, serve_http
         from .server import build_server
 
         try:
@@ -239,11 +238,12 @@ def serve(settings: Any) -> int:
             from .stdio import run_stdio
 
             _resume_gc(freeze=True)
-
             signum = anyio.run(_until_signal, run_stdio, server, backend_options=event_loop_options())
             if signum is not None:
                 return 128 + signum
         else:
+            from .http_app import PortInUseError, serve_http
+
             _resume_gc(freeze=True)
             try:
                 if settings.workers > 1:  # the workers build their own servers; this one only checked the settings

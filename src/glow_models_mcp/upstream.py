@@ -302,10 +302,12 @@ class GlowClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the pooled connections (if any request created them)."""
+        """Close the pooled connections, or the ``transport`` given if no request was made."""
         self._closed = True
         if self._client is not None:
             await self._client.aclose()
+        elif self._transport is not None:
+            await self._transport.aclose()
 
     # -- generic call -------------------------------------------------------------------------
 
