@@ -402,3 +402,28 @@ async def test_without_an_instance_url_nothing_is_sent() -> None:
     with pytest.raises(ConfigurationError, match="GLOW_INSTANCE_URL"):
         await _request(up, SEARCH, _body(SEARCH), instance_url=None)
     assert up.attempts == 0
+
+
+class _ClosingTransport(httpx2.MockTransport):
+    """A scripted upstream that records being closed."""
+
+    closed = False
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+async def test_the_pool_is_closed_on_exit_and_a_closed_client_sends_nothing() -> None:
+    """The connection pool is made by the first request (not on entry); leaving the client closes
+    it (or the transport given, without a request), and a closed client refuses requests instead
+    of opening a new pool."""
+    for first in (True, False):
+        up = Upstream(lambda request, n: httpx2.Response(200, json=_ok_body(SEARCH)))
+        transport = _ClosingTransport(up)
+        async with GlowClient(_settings(), transport=transport) as client:
+            if first:
+                await client.request(SEARCH, _body(SEARCH))
+        assert transport.closed
+        with pytest.raises(RuntimeError, match="closed"):
+            await client.request(SEARCH, _body(SEARCH))
+        assert up.attempts == (1 if first else 0)

@@ -212,8 +212,8 @@ class Probe:
 class GlowClient:
     """Async client of the Models operations (:data:`OPERATIONS`) and the CSV download route.
 
-    Use as ``async with GlowClient(settings) as client: ...``; the ``httpx2.AsyncClient`` is opened
-    on entry and closed on exit. ``transport`` may be given for tests.
+    Use as ``async with GlowClient(settings) as client: ...``; the ``httpx2.AsyncClient`` is created
+    by the first request and closed on exit. ``transport`` may be given for tests.
 
     Raises (from every method): :class:`ConfigurationError` without an instance URL,
     :class:`UpstreamHTTPError`, :class:`UpstreamUnavailable`, :class:`UpstreamResponseError`.
@@ -238,14 +238,10 @@ class GlowClient:
             write=settings.read_timeout,
             pool=settings.connect_timeout,
         )
-        self._http = httpx2.AsyncClient(
-            base_url=self.base_url or "http://unconfigured.invalid",
-            headers=headers,
-            timeout=self._timeout,
-            limits=httpx2.Limits(max_connections=100, max_keepalive_connections=32),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._headers = headers
+        self._transport = transport
+        self._client: httpx2.AsyncClient | None = None
+        self._closed = False
         #: When (``time.monotonic()``) the upstream last answered with a status below 500, and when
         #: a request to it last failed (no connection, a timeout, a 5xx); ``-inf``: never. ``/readyz``
         #: reads them (:class:`~glow_models_mcp.http_app.Readiness`).
@@ -277,16 +273,41 @@ class GlowClient:
             return data
         return scrub_secrets(data, self._secret_texts)
 
+    @property
+    def _http(self) -> httpx2.AsyncClient:
+        """The pooled ``httpx2.AsyncClient``, created on first use: building its TLS context (reading
+        the CA certificates) is a noticeable part of a cold start that need not come before the
+        first upstream request.
+
+        Raises:
+            RuntimeError: after :meth:`aclose`, as ``httpx2`` does for a closed client.
+        """
+        if self._client is None:
+            if self._closed:
+                raise RuntimeError("Cannot send a request, as the client has been closed.")
+            self._client = httpx2.AsyncClient(
+                base_url=self.base_url or "http://unconfigured.invalid",
+                headers=self._headers,
+                timeout=self._timeout,
+                limits=httpx2.Limits(max_connections=100, max_keepalive_connections=32),
+                transport=self._transport,
+                follow_redirects=False,
+            )
+        return self._client
+
     async def __aenter__(self) -> GlowClient:
-        await self._http.__aenter__()
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        await self._http.__aexit__(*exc)
+        await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the pooled connections."""
-        await self._http.aclose()
+        """Close the pooled connections, or the ``transport`` given if no request was made."""
+        self._closed = True
+        if self._client is not None:
+            await self._client.aclose()
+        elif self._transport is not None:
+            await self._transport.aclose()
 
     # -- generic call -------------------------------------------------------------------------
 
