@@ -427,3 +427,23 @@ async def test_the_pool_is_closed_on_exit_and_a_closed_client_sends_nothing() ->
         with pytest.raises(RuntimeError, match="closed"):
             await client.request(SEARCH, _body(SEARCH))
         assert up.attempts == (1 if first else 0)
+
+
+async def test_unreadable_ca_certificates_are_a_tool_error_naming_the_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """The TLS context is built by the first request (not at start): CA certificates that cannot be
+    read make that request's tool error say so and name the variables, not "a bug"."""
+    from mcp import Client
+    from support import reference_settings
+
+    from glow_models_mcp.server import build_server
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing-bundle.pem"))
+    async with Client(build_server(reference_settings("https://glow.invalid")), mode="legacy") as client:
+        assert (await client.list_tools()).tools  # the server started and lists its tools
+        result = await client.call_tool("get_model", {"model_id": "gpt-5"})
+    text = result.content[0].text
+    assert result.is_error
+    assert "cannot make HTTPS requests" in text and "SSL_CERT_FILE" in text, text
+    assert "bug" not in text

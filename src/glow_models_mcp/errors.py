@@ -22,6 +22,7 @@ from .exceptions import (
     GlowError,
     LookupFailed,
     ResponseTooLarge,
+    TLSSetupError,
     UpstreamHTTPError,
     UpstreamResponseError,
     UpstreamUnavailable,
@@ -127,6 +128,8 @@ def next_step(error: UpstreamHTTPError, hints: ErrorHints) -> str:
 
 def render_error(subject: str, error: GlowError | ConfigurationError, base_url: str, hints: ErrorHints) -> str:
     """Text of the error for an upstream failure of ``subject`` (a tool name or a resource URI)."""
+    if isinstance(error, TLSSetupError):
+        return f"{subject}: the MCP server cannot make HTTPS requests: {error}. Then restart the MCP server."
     if isinstance(error, ConfigurationError):
         return (
             f"{subject}: the MCP server has no Glow instance configured ({error}). Set GLOW_INSTANCE_URL and restart."

@@ -9,6 +9,7 @@ The tree::
     │   └── UpstreamResponseError  a 2xx answer that cannot be used (too large, not JSON, off-schema)
     │       └── ResponseTooLarge   a body over its byte cap (``size``, ``cap``, ``setting``)
     ├── ConfigurationError         the server cannot reach an instance (e.g. no ``GLOW_INSTANCE_URL``)
+    │   └── TLSSetupError          CA certificates (SSL_CERT_FILE, SSL_CERT_DIR) that cannot be read
     └── LookupFailed               labels or names given where ids go matched nothing, or several things
                                    (``problems``: one :class:`LookupProblem` each); nothing was sent
 
@@ -111,6 +112,11 @@ class ResponseTooLarge(UpstreamResponseError):
 
 class ConfigurationError(Exception):
     """The server is not configured to reach an instance (e.g. no ``GLOW_INSTANCE_URL``)."""
+
+
+class TLSSetupError(ConfigurationError):
+    """The upstream client's TLS context cannot be built (``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` name
+    CA certificates that cannot be read); the message says which error."""
 
 
 @dataclass(frozen=True)

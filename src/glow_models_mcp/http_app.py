@@ -130,7 +130,12 @@ class InFlight:
             scope.cancel()
 
 
-_SHUTTING_DOWN = b'{"error":"the MCP server is shutting down; retry against a running instance"}'
+#: A call cut off by a shutdown may already have reached the Glow API: a write may have been made,
+#: so the client is told to check before it sends the call again.
+_SHUTTING_DOWN = (
+    b'{"error":"the MCP server shut down during this call; its outcome is unknown (a write may already '
+    b'have been made): read the catalog before sending it again to a running instance"}'
+)
 
 
 class CancelOnDisconnect:

@@ -62,6 +62,7 @@ from .exceptions import (
     ConfigurationError,
     GlowError,
     ResponseTooLarge,
+    TLSSetupError,
     UpstreamHTTPError,
     UpstreamResponseError,
     UpstreamUnavailable,
@@ -281,18 +282,25 @@ class GlowClient:
 
         Raises:
             RuntimeError: after :meth:`aclose`, as ``httpx2`` does for a closed client.
+            TLSSetupError: when the TLS context cannot be built (unreadable CA certificates).
         """
         if self._client is None:
             if self._closed:
                 raise RuntimeError("Cannot send a request, as the client has been closed.")
-            self._client = httpx2.AsyncClient(
-                base_url=self.base_url or "http://unconfigured.invalid",
-                headers=self._headers,
-                timeout=self._timeout,
-                limits=httpx2.Limits(max_connections=100, max_keepalive_connections=32),
-                transport=self._transport,
-                follow_redirects=False,
-            )
+            try:
+                self._client = httpx2.AsyncClient(
+                    base_url=self.base_url or "http://unconfigured.invalid",
+                    headers=self._headers,
+                    timeout=self._timeout,
+                    limits=httpx2.Limits(max_connections=100, max_keepalive_connections=32),
+                    transport=self._transport,
+                    follow_redirects=False,
+                )
+            except OSError as exc:  # ssl.SSLError too: CA certificates that cannot be read
+                raise TLSSetupError(
+                    f"the TLS setup failed ({type(exc).__name__}: {exc}); check SSL_CERT_FILE and "
+                    "SSL_CERT_DIR, which must name readable CA certificates, or unset them"
+                ) from None
         return self._client
 
     async def __aenter__(self) -> GlowClient:
