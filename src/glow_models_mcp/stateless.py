@@ -40,6 +40,7 @@ import pydantic_core
 from mcp.server import _streamable_http_modern as modern
 from mcp.server.connection import Connection
 from mcp.server.runner import modern_error_data, serve_one
+from mcp.server.streamable_http import check_accept_headers
 from mcp.shared.inbound import (
     MCP_PROTOCOL_VERSION_HEADER,
     InboundLadderRejection,
@@ -92,16 +93,6 @@ class _DispatchContext:
         return None
 
 
-def accepts_json(accept: str) -> bool:
-    """Whether an ``Accept`` header value admits ``application/json`` (``*/*`` and
-    ``application/*`` count), as the SDK's ``check_accept_headers`` decides it."""
-    for part in accept.split(","):
-        media = part.split(";")[0].strip().lower()
-        if media in ("application/json", "application/*", "*/*"):
-            return True
-    return False
-
-
 class DirectAnswer:
     """Answers a plain stateless handshake-era request POSTed to ``/mcp`` without the SDK's
     per-request transport (see the module docstring for what is plain and what the SDK keeps).
@@ -128,7 +119,7 @@ class DirectAnswer:
         manager = self.server.session_manager
         if manager._task_group is None:  # not running: the SDK answers (and says why)
             return False
-        if not accepts_json(request.headers.get("accept", "")):  # the SDK answers 406
+        if not check_accept_headers(request)[0]:  # no JSON: the SDK answers 406
             return False
         version = self.version(scope)
         if version in HANDSHAKE_PROTOCOL_VERSIONS:
