@@ -65,37 +65,9 @@ _VERSION_HEADER = MCP_PROTOCOL_VERSION_HEADER.lower().encode("ascii")
 _TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)
 
 
-class _DispatchContext:
-    """The ``DispatchContext`` of one directly answered request: notifications are dropped (a JSON
-    answer carries only the response), server-to-client requests refused, progress dropped."""
-
-    __slots__ = ("cancel_requested", "message_metadata", "request_id")
-
-    transport = _TRANSPORT
-    can_send_request = False
-
-    def __init__(self, request_id: Any, request: Request) -> None:
-        import anyio
-
-        self.request_id = request_id
-        self.message_metadata = ServerMessageMetadata(request_context=request, can_send_request=False)
-        self.cancel_requested = anyio.Event()
-
-    async def send_raw_request(self, method: str, params: Any, opts: Any = None) -> dict[str, Any]:
-        from mcp.shared.exceptions import NoBackChannelError
-
-        raise NoBackChannelError(method)
-
-    async def notify(self, method: str, params: Any, opts: Any = None) -> None:
-        return None
-
-    async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
-        return None
-
-
 class DirectAnswer:
-    """Answers a plain stateless handshake-era request POSTed to ``/mcp`` without the SDK's
-    per-request transport (see the module docstring for what is plain and what the SDK keeps).
+    """Answers a plain stateless request POSTed to ``/mcp`` (handshake era or 2026-07-28) in its
+    own task (see the module docstring for what is plain and what the SDK keeps).
 
     ``server``: the built :class:`~glow_models_mcp.server.GlowServer` whose streamable HTTP app is
     served (its session manager supplies the lifespan state and says whether it is running).
@@ -140,7 +112,13 @@ class DirectAnswer:
         try:
             result = await serve_one(
                 self.server._lowlevel_server,
-                _DispatchContext(request_id, request),
+                # The SDK's own single-exchange context without a stream: notifications and
+                # progress dropped (a JSON answer carries only the response), requests refused.
+                modern._SingleExchangeDispatchContext(
+                    transport=_TRANSPORT,
+                    request_id=request_id,
+                    message_metadata=ServerMessageMetadata(request_context=request, can_send_request=False),
+                ),
                 message.method,
                 message.params,
                 connection=Connection.from_envelope(version, None, None),
