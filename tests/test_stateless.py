@@ -121,8 +121,9 @@ def request(
 
 
 @pytest.fixture
-async def apps(reference_api: ReferenceAPI) -> AsyncIterator[tuple[Any, Any]]:
-    """(direct, sdk): the streamable HTTP app with the direct answer, and one without it."""
+async def servers(reference_api: ReferenceAPI) -> AsyncIterator[list[tuple[Any, Any]]]:
+    """[(direct app, its server), (sdk app, its server)]: the streamable HTTP app with the direct
+    answer, and one without it."""
     async with AsyncExitStack() as stack:
         built = []
         for direct in (True, False):
@@ -133,8 +134,14 @@ async def apps(reference_api: ReferenceAPI) -> AsyncIterator[tuple[Any, Any]]:
             assert isinstance(shape.direct, DirectAnswer)  # on by default
             shape.direct = Counted(shape.direct) if direct else None
             await stack.enter_async_context(server.session_manager.run())
-            built.append(app)
-        yield built[0], built[1]
+            built.append((app, server))
+        yield built
+
+
+@pytest.fixture
+def apps(servers: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+    """(direct, sdk): the streamable HTTP app with the direct answer, and one without it."""
+    return servers[0][0], servers[1][0]
 
 
 def _calls(era: str | None) -> list[tuple[str, dict[str, Any] | None]]:
@@ -214,6 +221,7 @@ async def test_real_answers_come_back(apps: tuple[Any, Any]) -> None:
         "modern-name-header-mismatch",
         "unknown-version",
         "initialize",
+        "modern-undeclared-param-header",
     ],
 )
 async def test_edge_requests_get_the_sdks_answer(apps: tuple[Any, Any], case: str) -> None:
@@ -237,6 +245,9 @@ async def test_edge_requests_get_the_sdks_answer(apps: tuple[Any, Any], case: st
         headers = [(k, b"search_models" if k == b"mcp-name" else v) for k, v in headers]
     elif case == "unknown-version":
         body, headers = request("2099-01-01", "tools/list")
+    elif case == "modern-undeclared-param-header":  # no tool declares x-mcp-header: nothing to compare
+        body, headers = request(MODERN, "tools/call", call)
+        headers = [*headers, (b"mcp-param-model-id", b"something-else")]
     else:
         params = {
             "protocolVersion": HANDSHAKE_PROTOCOL_VERSIONS[-1],
@@ -251,3 +262,30 @@ async def test_edge_requests_get_the_sdks_answer(apps: tuple[Any, Any], case: st
     assert _message_shape(direct).direct.answered == (0 if left_to_the_sdk else 1)
     if case in ("modern-method-header-mismatch", "modern-duplicated-routing-header", "modern-name-header-mismatch"):
         assert got[0] == 400 and b'"error"' in got[2]  # refused, as the SDK refuses it
+
+
+@pytest.mark.parametrize("header", [None, b"gpt", b"something-else", b"=?base64?Z3B0?="])
+async def test_declared_param_headers_are_checked_as_the_sdk_checks_them(
+    servers: list[tuple[Any, Any]], header: bytes | None
+) -> None:
+    """A tool whose input schema declares ``x-mcp-header`` gets the SDK's ``Mcp-Param-*`` check on
+    the direct path too (the direct path skips it only for tools that declare none), and a schema
+    replaced at run time is seen."""
+    (direct, _), (sdk, _) = servers
+    for _, server in servers:
+        tool = server._tool_manager.get_tool("search_models")
+        assert tool is not None
+        schema = json.loads(json.dumps(tool.parameters))
+        # a plain string property: the SDK checks an annotation only there (``anyOf`` is refused)
+        schema["properties"]["search"] = {"type": "string", "x-mcp-header": "Search"}
+        tool.parameters = schema
+    body, headers = request(MODERN, "tools/call", {"name": "search_models", "arguments": {"search": "gpt"}})
+    if header is not None:
+        headers = [*headers, (b"mcp-param-search", header)]
+    got = await post(direct, body, headers)
+    want = await post(sdk, body, headers)
+    assert (got[0], sorted(got[1]), got[2]) == (want[0], sorted(want[1]), want[2])
+    if header in (None, b"something-else"):
+        assert got[0] == 400 and b"Mcp-Param-Search" in got[2]  # missing or different: refused
+    else:
+        assert got[0] == 200 and b"gpt" in got[2]

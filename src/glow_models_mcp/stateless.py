@@ -20,7 +20,11 @@ serialization) with the connection the SDK makes for it, and writes the answer t
   server-to-client request refused with ``NoBackChannelError``;
 * **2026-07-28**: the SDK's single-exchange steps with its own functions (duplicated routing
   headers, the envelope classifier, the ``Mcp-Param-*`` check, the envelope's connection, the
-  error-to-HTTP-status table); the result's body is what the SDK's ``_write`` makes of it.
+  error-to-HTTP-status table); the result's body is what the SDK's ``_write`` makes of it
+  (``json.dumps``' bytes, written by orjson where they are the same:
+  :func:`~glow_models_mcp.results.ascii_json`). The ``Mcp-Param-*`` check is skipped for a tool
+  whose input schema declares no ``x-mcp-header`` (none of ours does), where it compares nothing
+  but walks the whole schema twice per call.
 
 It takes only the plain case and leaves everything else to the SDK, unchanged: ``initialize``, a
 request that gets an event stream (:func:`~glow_models_mcp.http_app.wants_stream`), an ``Accept``
@@ -46,6 +50,7 @@ from mcp.shared.inbound import (
     InboundLadderRejection,
     classify_inbound_request,
     find_duplicated_routing_header,
+    x_mcp_header_map,
 )
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data, progress_token_from_params
 from mcp.shared.message import ServerMessageMetadata
@@ -55,6 +60,7 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSI
 from starlette.requests import Request
 from starlette.types import Scope, Send
 
+from .results import ascii_json
 from .server import GlowServer
 
 logger = logging.getLogger("glow_models_mcp.stateless")
@@ -75,6 +81,26 @@ class DirectAnswer:
 
     def __init__(self, server: GlowServer) -> None:
         self.server = server
+        #: tool name -> (its input schema, whether it declares ``x-mcp-header`` annotations)
+        self._declares_headers: dict[str, tuple[object, bool]] = {}
+
+    def _may_reject_params(self, message: JSONRPCRequest) -> bool:
+        """Whether the SDK's ``Mcp-Param-*`` check could reject ``message``: ``False`` only for a
+        ``tools/call`` of a known tool whose input schema declares no ``x-mcp-header``, where the
+        check compares nothing (it walks the schema twice per call to find that out). The answer
+        is kept per tool while the tool keeps the same schema object; unknown names are not kept."""
+        lookup = self.server._lowlevel_server.get_tool_input_schema
+        name = (message.params or {}).get("name")
+        if message.method != "tools/call" or lookup is None or not isinstance(name, str):
+            return True
+        kept = self._declares_headers.get(name)
+        schema = lookup(name)
+        if kept is None or kept[0] is not schema:
+            if schema is None:
+                return True
+            kept = (schema, bool(x_mcp_header_map(schema)))
+            self._declares_headers[name] = kept
+        return kept[1]
 
     def version(self, scope: Scope) -> str | None:
         """The ``MCP-Protocol-Version`` header of a request (the first one, as the SDK reads it),
@@ -156,7 +182,11 @@ class DirectAnswer:
             await modern._write_rejection(verdict, message.id, scope, receive, send)
             return
         app = self.server._lowlevel_server
-        param_rejection = await modern._mcp_param_rejection(app, request, message, verdict, lifespan_state)
+        param_rejection = (
+            await modern._mcp_param_rejection(app, request, message, verdict, lifespan_state)
+            if self._may_reject_params(message)
+            else None
+        )
         if param_rejection is not None:
             await modern._write_rejection(param_rejection, message.id, scope, receive, send)
             return
@@ -177,10 +207,9 @@ class DirectAnswer:
             error = JSONRPCError(jsonrpc="2.0", id=message.id, error=modern_error_data(exc))
             await modern._write(error, scope, receive, send)
             return
-        # What the SDK's ``_write`` makes of the response (``model_dump`` leaves the result dict
-        # as it is), without building and dumping the response model.
-        body = json.dumps({"jsonrpc": "2.0", "id": message.id, "result": result}, separators=(",", ":"))
-        await _answer(send, 200, body.encode())
+        # What the SDK's ``_write`` makes of the response (``model_dump`` leaves the result dict,
+        # a JSON-mode dump, as it is), without building and dumping the response model.
+        await _answer(send, 200, ascii_json({"jsonrpc": "2.0", "id": message.id, "result": result}))
 
 
 async def _answer(send: Send, status: int, body: bytes) -> None:
