@@ -42,6 +42,7 @@ from .sections import (
     SECTIONS,
     SINGLE_SELECT,
     fix_float32,
+    fix_model_float32,
     item_id,
     norm,
     ref_section,
@@ -267,6 +268,8 @@ def _set(data: Any, path: tuple[Any, ...], value: Any) -> None:
 
 def _full(response: BaseModel) -> dict[str, Any]:
     """The whole answer as structured content (float32 numbers rendered shortest)."""
+    if isinstance(response, s.GetModelApiResponse):  # the large one: its sections' items only
+        return fix_model_float32(dump_result(response))
     return fix_float32(dump_result(response))
 
 
