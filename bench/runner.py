@@ -575,6 +575,28 @@ async def measure_ping(cfg: Config, res: Results, system: str, url: str) -> None
             if i >= cfg.warmup:
                 samples.append((time.perf_counter() - t0) * 1000)
     res.add("lat.http.ping.p50", system, percentile(samples, 50))
+    # The same ping with the load generator's raw HTTP/1.1 client (pre-built request, no httpx2): what
+    # is left of the hop without an HTTP client library's own CPU on the sending side.
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    headers, body = http_message(0, "ping", None, PROTOCOL_VERSION)
+    request = RawHttp.build(host, port, parts.path, json.dumps(body, separators=(",", ":")).encode(), headers)
+    raw = RawHttp(host, port)
+    await raw.connect()
+    try:
+        samples = []
+        for i in range(cfg.http_calls):
+            t0 = time.perf_counter()
+            status, answer = await raw.send(request)
+            if status != 200 or b'"result"' not in answer:
+                raise RpcError(f"{system} raw ping: HTTP {status} {answer[:200]!r}")
+            if i >= cfg.warmup:
+                samples.append((time.perf_counter() - t0) * 1000)
+    finally:
+        await raw.close()
+    res.add("lat.http.ping_raw.p50", system, percentile(samples, 50))
 
 
 def mcp_requests(url: str, model_id: str, era: str) -> list[bytes]:
@@ -1041,6 +1063,7 @@ def report(cfg: Config, res: Results) -> tuple[str, list[Target]]:
                     label = f"`{tool}` latency {q}, {TRANSPORT_LABEL[transport]}{full_label if prefix else ''} (ms)"
                     (add_full if prefix else add)(label, f"lat.{transport}.{tool}.{q}", 2)
     add(f"`ping` latency p50, HTTP {PROTOCOL_VERSION} (ms) ⁷", "lat.http.ping.p50", 2)
+    add(f"`ping` latency p50, HTTP {PROTOCOL_VERSION}, raw HTTP/1.1 client (ms) ⁷", "lat.http.ping_raw.p50", 2)
     overhead_ratios: dict[str, dict[str, float | None]] = {"": {}, FULL: {}}
     for prefix in views:
         for transport in TRANSPORTS:
@@ -1134,9 +1157,11 @@ def report(cfg: Config, res: Results) -> tuple[str, list[Target]]:
         f"alternating calls, {cfg.soak_window} in flight at once), then its RSS is read again.",
         "⁷ `ping` over streamable HTTP: the transport and dispatch of each stack without a tool behind it. Floor: "
         "`bench/noop_app.py`, a no-op ASGI app on uvicorn with uvloop and httptools (ours' HTTP stack) answering "
-        "the same POST with an empty result: the loopback hop and the client, which every HTTP row pays and "
-        "which is part of every HTTP overhead above the floor (the floor of those rows makes one hop, the "
-        "servers two).",
+        "the same POST with an empty result: one HTTP hop, client included. Every HTTP overhead above the floor "
+        "contains one such hop (the floor of those rows makes one hop, the servers two: the second is each "
+        "server's own request to the upstream, through httpx2 as the floor's client). The first row's client "
+        "is the benchmark's httpx2 client, the second the load generator's raw HTTP/1.1 client replaying a "
+        "pre-built request: their difference in the floor column is what httpx2's client costs per request.",
         "View \"full\": ours answers with the upstream's whole answer (the same bytes as the peer's); the peer "
         "has only that answer, so its cells are its default rows. Default answers: ours compact (issue 10).",
         "The peer runs as installed on its own (`pip install fastmcp`: uvicorn without its `standard` extra), "

@@ -51,6 +51,8 @@ def test_quick_benchmark_prints_the_table(tmp_path: Path) -> None:
         '`get_model` overhead above floor, p50, HTTP 2026-07-28, view "full"',
         'Server CPU per call, stdio, view "full"',
         "Soak: RSS after 300 calls minus after 30 (MiB)",
+        "`ping` latency p50, HTTP 2025-11-25 (ms)",
+        "`ping` latency p50, HTTP 2025-11-25, raw HTTP/1.1 client (ms)",
         "### Optional speed dependencies",
         "| Figure | as installed | without all three |",
     ):
