@@ -25,16 +25,19 @@ import json
 import math
 from typing import Any
 
+import pydantic_core
 import pytest
 import test_stateless as base
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from mcp_types import JSONRPCRequest
+from mcp_types import JSONRPCRequest, JSONRPCResponse
 from mcp_types.methods import CLIENT_REQUESTS
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+from pydantic import BaseModel
 from support import reference_settings
 
 from glow_models_mcp.http_app import wants_stream
+from glow_models_mcp.results import ascii_json, compact_json
 from glow_models_mcp.server import build_server
 from glow_models_mcp.stdio import check_message
 from glow_models_mcp.tools import TOOL_NAMES, TOOL_SPECS
@@ -458,3 +461,85 @@ async def test_generated_requests_get_the_sdks_answer(
         f"\n direct: {got[2][:400]!r}\n sdk:    {want[2][:400]!r}"
     )
     assert answered == takes_directly(body, headers)  # the direct path took exactly what it should
+
+
+# --- non-finite floats ------------------------------------------------------------------------------
+
+
+class FloatResult(BaseModel):
+    """A result with fields typed ``float``: its JSON-mode dump keeps NaN and infinity as floats."""
+
+    value: float
+    values: list[float] = []
+    other: Any = None
+
+
+#: JSON-mode dumps, as results are: values of a JSON-mode dump of typed floats (NaN and infinity
+#: included), of untyped values, and everything ``json_values`` holds (lone surrogates, integers
+#: beyond 64 bits, numbers orjson writes in other forms).
+json_mode_values = st.builds(
+    lambda value, values, other: FloatResult(value=value, values=values, other=other).model_dump(mode="json"),
+    st.floats() | numbers.map(float),
+    st.lists(st.floats(), max_size=3),
+    json_values,
+)
+
+
+def sdk_body(result: dict[str, Any]) -> bytes:
+    """The body the SDK's 2026-07-28 ``_write`` makes of a response with ``result``."""
+    response = JSONRPCResponse(jsonrpc="2.0", id=1, result=result)
+    return json.dumps(
+        response.model_dump(mode="json", by_alias=True, exclude_none=True), separators=(",", ":")
+    ).encode()
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(json_mode_values, json_values)
+def test_ascii_json_writes_results_as_the_sdk_writes_them(result: dict[str, Any], extra: Any) -> None:
+    """``ascii_json`` of a response is the SDK's body for it, also where a JSON-mode dump keeps a
+    NaN or infinite float (typed ``float``; the SDK's dump of ``dict[str, Any]`` makes it ``null``)
+    next to what sends ``ascii_json`` to the standard encoder (``extra``: small numbers, integers
+    beyond 64 bits, lone surrogates). Before the fix the standard encoder wrote ``Infinity``."""
+    result = {**result, "extra": extra}
+    assert ascii_json({"jsonrpc": "2.0", "id": 1, "result": result}) == sdk_body(result)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"inf": math.inf, "nan": math.nan, "small": 1e-05},  # the standard encoder's branch
+        {"inf": -math.inf, "big": 2**70},
+        {"nan": [math.nan], "lone": "\ud800"},
+        {"inf": math.inf},  # orjson's branch
+    ],
+)
+def test_non_finite_floats_are_null_in_both_branches(data: dict[str, Any]) -> None:
+    nulled = pydantic_core.to_jsonable_python(data, inf_nan_mode="null")
+    assert ascii_json(data) == json.dumps(nulled, separators=(",", ":")).encode()
+    assert compact_json(data) == json.dumps(nulled, separators=(",", ":"), ensure_ascii=False)
+    assert b"NaN" not in ascii_json(data) and b"Infinity" not in ascii_json(data)
+
+
+@pytest.mark.parametrize("era", base.ERAS, ids=lambda e: e or "no-version-header")
+async def test_results_with_non_finite_floats_get_the_sdks_answer(
+    servers: list[tuple[Any, Any]], era: str | None
+) -> None:
+    """A result that carries a NaN or infinite float (a middleware's dict here: none of our results
+    carries one today) is written with ``null`` on both paths, in every era; the direct path wrote
+    ``Infinity``/``NaN`` (invalid JSON) in the handshake era, and in 2026-07-28 whenever the body
+    took the standard encoder (``1e-05`` here)."""
+
+    async def non_finite(ctx: Any, call_next: Any) -> Any:
+        if ctx.method == "ping":
+            return {"inf": math.inf, "nan": math.nan, "small": 1e-05, "values": [-math.inf, 0.5]}
+        return await call_next(ctx)
+
+    for _, server in servers:
+        server.middleware.insert(0, non_finite)
+    (direct, _), (sdk, _) = servers
+    body, headers = base.request(era, "ping")
+    got = await base.post(direct, body, headers)
+    want = await base.post(sdk, body, headers)
+    assert (got[0], sorted(got[1]), got[2]) == (want[0], sorted(want[1]), want[2])
+    assert base._message_shape(direct).direct.answered == 1
+    assert json.loads(got[2])["result"] == {"inf": None, "nan": None, "small": 1e-05, "values": [None, 0.5]}

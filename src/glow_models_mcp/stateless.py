@@ -160,7 +160,10 @@ class DirectAnswer:
             )
             await _answer(send, 200, body.encode())
             return
-        await _answer(send, 200, pydantic_core.to_json({"jsonrpc": "2.0", "id": request_id, "result": result}))
+        # inf_nan_mode="null": a NaN or infinite float (a JSON-mode dump keeps them in fields typed
+        # ``float``) is written ``null``, as the SDK's dump of the response's ``dict[str, Any]`` writes it.
+        response = {"jsonrpc": "2.0", "id": request_id, "result": result}
+        await _answer(send, 200, pydantic_core.to_json(response, inf_nan_mode="null"))
 
     async def _modern(
         self, scope: Scope, request: Request, message: JSONRPCRequest, text: str, lifespan_state: Any, send: Send
