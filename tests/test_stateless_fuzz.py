@@ -32,7 +32,8 @@ import pytest
 import test_stateless as base
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from mcp_types import JSONRPCRequest, JSONRPCResponse
+from mcp.shared.exceptions import MCPError
+from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, JSONRPCRequest, JSONRPCResponse
 from mcp_types.methods import CLIENT_REQUESTS
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel
@@ -573,3 +574,35 @@ async def test_results_that_are_not_json_mode_get_the_sdks_answer(servers: list[
     assert want[0] == 200
     got = await base.post(direct, body, headers)
     assert (got[0], sorted(got[1]), got[2]) == (want[0], sorted(want[1]), want[2])
+
+
+@pytest.mark.parametrize("era", base.ERAS, ids=lambda e: e or "no-version-header")
+@pytest.mark.parametrize("outcome", ["result", "error"])
+async def test_lone_surrogates_in_answers_get_the_sdks_answer(
+    servers: list[tuple[Any, Any]], era: str | None, outcome: str
+) -> None:
+    """An answer with a lone surrogate in a string (our upstream client reads an escaped one,
+    ``"\\ud800"``, from the Glow API's JSON with ``json.loads``; a middleware's answer here): the
+    2026-07-28 body escapes it on both paths; in the handshake era neither can write it, and the
+    direct path answers what the SDK's transport answers (500, -32603 "Error handling POST
+    request") where the serialization error escaped from the app (a bare 500 from the server)."""
+
+    async def lone_surrogate(ctx: Any, call_next: Any) -> Any:
+        if ctx.method != "ping":
+            return await call_next(ctx)
+        if outcome == "error":
+            raise MCPError(code=INVALID_PARAMS, message="no model named x\ud800y")
+        return {"name": "x\ud800y"}
+
+    for _, server in servers:
+        server.middleware.insert(0, lone_surrogate)
+    (direct, _), (sdk, _) = servers
+    body, headers = base.request(era, "ping")
+    got = await base.post(direct, body, headers)
+    want = await base.post(sdk, body, headers)
+    assert (got[0], sorted(got[1]), got[2]) == (want[0], sorted(want[1]), want[2])
+    assert base._message_shape(direct).direct.answered == 1
+    if era == MODERN:
+        assert b"x\\ud800y" in got[2]
+    else:
+        assert got[0] == 500 and json.loads(got[2])["error"]["code"] == INTERNAL_ERROR
