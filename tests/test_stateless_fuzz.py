@@ -24,6 +24,7 @@ import datetime
 import decimal
 import functools
 import json
+import logging
 import math
 from typing import Any
 
@@ -598,8 +599,13 @@ async def test_lone_surrogates_in_answers_get_the_sdks_answer(
         server.middleware.insert(0, lone_surrogate)
     (direct, _), (sdk, _) = servers
     body, headers = base.request(era, "ping")
-    got = await base.post(direct, body, headers)
-    want = await base.post(sdk, body, headers)
+    # Not logged: a captured record holding the lone surrogate cannot be sent from an xdist worker.
+    logging.disable(logging.CRITICAL)
+    try:
+        got = await base.post(direct, body, headers)
+        want = await base.post(sdk, body, headers)
+    finally:
+        logging.disable(logging.NOTSET)
     assert (got[0], sorted(got[1]), got[2]) == (want[0], sorted(want[1]), want[2])
     assert base._message_shape(direct).direct.answered == 1
     if era == MODERN:
