@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pydantic_core
 from mcp.types import CallToolResult, ResourceLink, TextContent
 from pydantic import BaseModel
 
@@ -29,8 +30,10 @@ BYTES_PER_TOKEN = 4
 
 #: The standard encoder, for what orjson cannot write exactly as it does (see :func:`compact_json`).
 #: ``check_circular=False``: the data comes from ``model_dump()`` and cannot be circular, so the
-#: per-container bookkeeping is skipped (the output is the same).
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+#: per-container bookkeeping is skipped (the output is the same). ``allow_nan=False``: a NaN or
+#: infinite float raises, and is then written ``null`` as orjson writes it (:func:`_finite`).
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False, allow_nan=False)
+_ASCII = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 
 #: In orjson's output, a number the standard encoder writes differently: below 1e-4 (``1e-05``,
 #: which orjson writes ``0.00001``) or with a negative exponent (orjson's ``1e-7`` is ``1e-07``). An
@@ -48,6 +51,20 @@ def _standard_numbers(encoded: bytes) -> bool:
     return b"e-" not in encoded or _NEGATIVE_EXPONENT.search(encoded) is None
 
 
+def _finite(data: Any) -> Any:
+    """``data`` with every NaN or infinite float replaced by ``None`` (a JSON-mode dump keeps them
+    in fields typed ``float``), as pydantic's JSON mode writes them in untyped values."""
+    return pydantic_core.to_jsonable_python(data, inf_nan_mode="null")
+
+
+def _standard(encoder: json.JSONEncoder, data: Any) -> str:
+    """``encoder``'s text of ``data``, a NaN or infinite float written ``null``."""
+    try:
+        return encoder.encode(data)
+    except ValueError:  # a NaN or infinite float (allow_nan=False); rare, so the copy costs nothing
+        return encoder.encode(_finite(data))
+
+
 def compact_json(data: Any) -> str:
     """JSON with no whitespace and unicode kept as is (fewest tokens).
 
@@ -55,7 +72,7 @@ def compact_json(data: Any) -> str:
     its text is the standard encoder's, else by the standard encoder: the same text either way
     (numbers below 1e-4 or in exponent form, non-string keys, integers beyond 64 bits and lone
     surrogates take the standard encoder). One difference: a NaN or infinite float, which is not
-    JSON, is written ``null`` (the standard encoder writes ``NaN``).
+    JSON, is written ``null`` by both (the standard encoder alone writes ``NaN``).
     """
     if orjson is not None:
         try:
@@ -65,7 +82,7 @@ def compact_json(data: Any) -> str:
         else:
             if _standard_numbers(encoded):
                 return encoded.decode()
-    return _COMPACT.encode(data)
+    return _standard(_COMPACT, data)
 
 
 def _escape_beyond_ascii(error: UnicodeError) -> tuple[str, int]:
@@ -95,8 +112,10 @@ def ascii_json(data: Any) -> bytes:
     every number in its output is in the standard encoder's form (see :func:`compact_json`), its
     non-ASCII characters then escaped as the standard encoder escapes them (they occur only inside
     strings, as does DEL, the one ASCII character orjson writes as is and the standard encoder
-    escapes); else by the standard encoder. ``data`` must be a JSON-mode dump: no NaN or infinite
-    float (which orjson writes ``null`` and the standard encoder ``NaN``).
+    escapes); else by the standard encoder. ``data`` is a JSON-mode dump. One difference: a NaN or
+    infinite float (which a JSON-mode dump keeps in a field typed ``float``) is written ``null``
+    by both, as the SDK writes it: its ``_write`` dumps the result, a ``dict[str, Any]``, in JSON
+    mode first, which turns them into ``None`` (the standard encoder alone writes ``NaN``).
     """
     if orjson is not None:
         try:
@@ -108,7 +127,7 @@ def ascii_json(data: Any) -> bytes:
                 if not encoded.isascii():
                     encoded = encoded.decode().encode("ascii", "glow-json-ascii")
                 return encoded.replace(b"\x7f", b"\\u007f") if b"\x7f" in encoded else encoded
-    return json.dumps(data, separators=(",", ":")).encode()
+    return _standard(_ASCII, data).encode()
 
 
 def dump_result(model: BaseModel) -> dict[str, Any]:

@@ -55,7 +55,14 @@ from mcp.shared.inbound import (
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data, progress_token_from_params
 from mcp.shared.message import ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
-from mcp_types import DEFAULT_NEGOTIATED_VERSION, HEADER_MISMATCH, ErrorData, JSONRPCError, JSONRPCRequest
+from mcp_types import (
+    DEFAULT_NEGOTIATED_VERSION,
+    HEADER_MISMATCH,
+    INTERNAL_ERROR,
+    ErrorData,
+    JSONRPCError,
+    JSONRPCRequest,
+)
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from starlette.requests import Request
 from starlette.types import Scope, Send
@@ -133,7 +140,8 @@ class DirectAnswer:
     ) -> None:
         """The SDK's stateless handshake-era answer: a born-ready connection without client
         info, HTTP 200 for results and errors alike, ``exclude_unset`` serialization, and the
-        dispatcher's exception mapping (code 0 for an unexpected exception)."""
+        dispatcher's exception mapping (code 0 for an unexpected exception); an answer that cannot
+        be written (a lone surrogate in a string) gets the transport's 500 with -32603."""
         request_id = message.id
         try:
             result = await serve_one(
@@ -155,12 +163,23 @@ class DirectAnswer:
             if error is None:
                 logger.exception("handler for %r raised", message.method)
                 error = ErrorData(code=0, message=str(exc))
-            body = JSONRPCError(jsonrpc="2.0", id=request_id, error=error).model_dump_json(
-                by_alias=True, exclude_unset=True
-            )
-            await _answer(send, 200, body.encode())
+            write = JSONRPCError(jsonrpc="2.0", id=request_id, error=error).model_dump_json
+            try:
+                body = write(by_alias=True, exclude_unset=True).encode()
+            except pydantic_core.PydanticSerializationError:
+                await _unwritable(send)
+                return
+            await _answer(send, 200, body)
             return
-        await _answer(send, 200, pydantic_core.to_json({"jsonrpc": "2.0", "id": request_id, "result": result}))
+        # inf_nan_mode="null": a NaN or infinite float (a JSON-mode dump keeps them in fields typed
+        # ``float``) is written ``null``, as the SDK's dump of the response's ``dict[str, Any]`` writes it.
+        response = {"jsonrpc": "2.0", "id": request_id, "result": result}
+        try:
+            body = pydantic_core.to_json(response, inf_nan_mode="null")
+        except pydantic_core.PydanticSerializationError:
+            await _unwritable(send)
+            return
+        await _answer(send, 200, body)
 
     async def _modern(
         self, scope: Scope, request: Request, message: JSONRPCRequest, text: str, lifespan_state: Any, send: Send
@@ -210,6 +229,21 @@ class DirectAnswer:
         # What the SDK's ``_write`` makes of the response (``model_dump`` leaves the result dict,
         # a JSON-mode dump, as it is), without building and dumping the response model.
         await _answer(send, 200, ascii_json({"jsonrpc": "2.0", "id": message.id, "result": result}))
+
+
+#: What the SDK's handshake-era transport answers when it cannot write a message (a lone surrogate
+#: in a string, which UTF-8 cannot carry): its catch-all error response.
+_UNWRITABLE = (
+    JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=INTERNAL_ERROR, message="Error handling POST request"))
+    .model_dump_json(by_alias=True, exclude_unset=True)
+    .encode()
+)
+
+
+async def _unwritable(send: Send) -> None:
+    """Answer as the SDK's transport does when the answer cannot be serialized (500, -32603)."""
+    logger.exception("Error handling POST request")
+    await _answer(send, 500, _UNWRITABLE)
 
 
 async def _answer(send: Send, status: int, body: bytes) -> None:
