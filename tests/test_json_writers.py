@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from glow_models_mcp.results import ascii_json, compact_json
 
-#: JSON-mode values: no NaN or infinity (a JSON-mode dump has none), any text (lone surrogates
-#: included), integers beyond 64 bits, floats of every magnitude.
+#: JSON values: any text (lone surrogates included), integers beyond 64 bits, finite floats of every
+#: magnitude. (A NaN or infinite float, which a JSON-mode dump keeps in a field typed ``float``, is
+#: written ``null`` by both writers, unlike ``json.dumps``: ``tests/test_stateless_fuzz.py``.)
 json_values = st.recursive(
     st.none()
     | st.booleans()
