@@ -549,20 +549,16 @@ async def test_results_with_non_finite_floats_get_the_sdks_answer(
     assert json.loads(got[2])["result"] == {"inf": None, "nan": None, "small": 1e-05, "values": [None, 0.5]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the 2026-07-28 direct answer writes a result dict as it is (orjson, else json.dumps); the SDK dumps "
-    "it in JSON mode first: a dict result with values that are not JSON-mode (a middleware's; none of ours "
-    "returns one) is written differently (datetime) or raises TypeError (Decimal, bytes, set)",
-)
 @pytest.mark.parametrize(
     "value",
-    [datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC), decimal.Decimal("1.5")],
-    ids=["datetime", "decimal"],
+    [datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC), decimal.Decimal("1.5"), b"raw", {1, 2}],
+    ids=["datetime", "decimal", "bytes", "set"],
 )
 async def test_results_that_are_not_json_mode_get_the_sdks_answer(servers: list[tuple[Any, Any]], value: Any) -> None:
-    """Known difference, left as is: the SDK writes ``"2024-01-01T00:00:00Z"`` and ``"1.5"``;
-    the direct path writes orjson's ``"2024-01-01T00:00:00+00:00"`` and fails on the Decimal."""
+    """A result dict with values that are not JSON-mode (a middleware's; none of ours returns one)
+    gets the SDK's rendering (``"2024-01-01T00:00:00Z"``, ``"1.5"``...): the direct path wrote
+    orjson's ``"2024-01-01T00:00:00+00:00"`` and raised on the Decimal before it handed such a
+    result to the SDK's own writer."""
 
     async def not_json_mode(ctx: Any, call_next: Any) -> Any:
         return {"value": value} if ctx.method == "ping" else await call_next(ctx)

@@ -108,18 +108,25 @@ def ascii_json(data: Any) -> bytes:
     """``json.dumps(data, separators=(",", ":")).encode()``: compact JSON with every non-ASCII
     character (and DEL) escaped, as the SDK writes a 2026-07-28 answer's body.
 
-    Written by orjson (a full model read's answer, about 58 KB, in about a tenth of the time) when
-    every number in its output is in the standard encoder's form (see :func:`compact_json`), its
-    non-ASCII characters then escaped as the standard encoder escapes them (they occur only inside
-    strings, as does DEL, the one ASCII character orjson writes as is and the standard encoder
-    escapes); else by the standard encoder. ``data`` is a JSON-mode dump. One difference: a NaN or
-    infinite float (which a JSON-mode dump keeps in a field typed ``float``) is written ``null``
-    by both, as the SDK writes it: its ``_write`` dumps the result, a ``dict[str, Any]``, in JSON
-    mode first, which turns them into ``None`` (the standard encoder alone writes ``NaN``).
+    Written by orjson when every number in its output is in the standard encoder's form (see
+    :func:`compact_json`), its non-ASCII characters then escaped as the standard encoder escapes
+    them (they occur only inside strings, as does DEL, the one ASCII character orjson writes as is
+    and the standard encoder escapes); else by the standard encoder. A full model read's 58 KB
+    answer: 166 µs instead of 208 (BENCHMARKS.md). ``data`` is a JSON-mode dump. One difference:
+    a NaN or infinite float (which a JSON-mode dump keeps in a field typed ``float``) is written
+    ``null`` by both, as the SDK writes it: its ``_write`` dumps the result, a ``dict[str, Any]``,
+    in JSON mode first, which turns them into ``None`` (the standard encoder alone writes ``NaN``).
+
+    Raises:
+        TypeError: for a value JSON has no form for (a ``datetime``, ``Decimal``, ``bytes``,
+            ``set``, dataclass...), which the SDK's JSON-mode dump would render its own way: the
+            caller writes the SDK's answer instead.
     """
     if orjson is not None:
         try:
-            encoded = orjson.dumps(data)
+            # datetimes and dataclasses raise as they do in the standard encoder (orjson's own
+            # rendering of them is not pydantic's).
+            encoded = orjson.dumps(data, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
         except TypeError:  # a key that is not a string, an integer beyond 64 bits, a lone surrogate...
             pass
         else:

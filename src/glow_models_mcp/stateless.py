@@ -62,6 +62,7 @@ from mcp_types import (
     ErrorData,
     JSONRPCError,
     JSONRPCRequest,
+    JSONRPCResponse,
 )
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from starlette.requests import Request
@@ -228,7 +229,12 @@ class DirectAnswer:
             return
         # What the SDK's ``_write`` makes of the response (``model_dump`` leaves the result dict,
         # a JSON-mode dump, as it is), without building and dumping the response model.
-        await _answer(send, 200, ascii_json({"jsonrpc": "2.0", "id": message.id, "result": result}))
+        try:
+            body = ascii_json({"jsonrpc": "2.0", "id": message.id, "result": result})
+        except TypeError:  # a value that is not JSON (a middleware's datetime, say): the SDK renders it
+            await modern._write(JSONRPCResponse(jsonrpc="2.0", id=message.id, result=result), scope, receive, send)
+            return
+        await _answer(send, 200, body)
 
 
 #: What the SDK's handshake-era transport answers when it cannot write a message (a lone surrogate
