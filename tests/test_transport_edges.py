@@ -397,6 +397,26 @@ def test_http_answers_what_is_not_one_message_as_stdio_does(
     assert response.json() == (expected if line.strip().startswith("[") else expected[0])
 
 
+@pytest.mark.parametrize("transport", ["http", "sse"])
+@pytest.mark.parametrize(("method", "path"), [("POST", "/mcp/"), ("GET", "/messages"), ("GET", "/nope"), ("POST", "/")])
+def test_a_foreign_host_is_refused_on_every_path(
+    http_url: str, sse_url: str, transport: str, method: str, path: str
+) -> None:
+    """Paths no endpoint claims get the Host/Origin checks before the router answers: ``POST /mcp/``
+    with a foreign Host was redirected (307 to that host's ``/mcp``) before any Host check. With
+    the server's own Host the router's answer is unchanged."""
+    url = http_url if transport == "http" else sse_url
+    port = url.rsplit(":", 1)[1]
+    evil = httpx2.request(method, url + path, headers={"Host": f"evil.example:{port}"}, timeout=10)
+    assert evil.status_code == 421, (evil.status_code, evil.headers.get("location"))
+    foreign_origin = httpx2.request(method, url + path, headers={"Origin": "http://evil.example"}, timeout=10)
+    assert foreign_origin.status_code == 403
+    own = httpx2.request(method, url + path, timeout=10)
+    assert own.status_code in (307, 404, 405), own.status_code
+    if own.status_code == 307:  # the redirect still points at the server's own endpoint
+        assert own.headers["location"] in (f"{url}/mcp", f"{url}/messages/")
+
+
 def test_http_host_and_origin_are_case_insensitive(http_url: str) -> None:
     port = http_url.rsplit(":", 1)[1]
     headers, body = _tools_list("2025-11-25")

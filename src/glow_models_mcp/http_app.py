@@ -601,10 +601,23 @@ class HealthEndpoints:
     They need no bearer token (this middleware sits outside :class:`BearerTokenMiddleware`), but
     obey the same ``Host``/``Origin`` rules (421/403); other methods get 405. The answers carry no
     URL, credential or version.
+
+    Every other path that no endpoint of the transport claims (``/mcp/``, ``/messages``, ``/nope``)
+    gets the ``Host``/``Origin`` checks here too, before the router's 307 redirect or 404: a
+    foreign ``Host`` is refused on every path (the endpoints check it themselves).
     """
 
-    def __init__(self, app: ASGIApp, security: TransportSecuritySettings, state: AppState, in_flight: InFlight) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        security: TransportSecuritySettings,
+        state: AppState,
+        in_flight: InFlight,
+        endpoints: tuple[str, ...] = (MCP_PATH,),
+    ) -> None:
         self.app = app
+        #: The transport's own paths, whose endpoints check ``Host``/``Origin`` themselves.
+        self.endpoints = frozenset(endpoints)
         self.readiness = Readiness(state)
         self.in_flight = in_flight
         self._security = TransportSecurityMiddleware(security)
@@ -612,6 +625,8 @@ class HealthEndpoints:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = _route_path(scope) if scope["type"] == "http" else ""
         if path not in (HEALTH_PATH, READY_PATH):
+            if path and path not in self.endpoints and await _refused(self._security, scope, receive, send):
+                return
             await self.app(scope, receive, send)
             return
         if await _refused(self._security, scope, receive, send):
@@ -698,7 +713,8 @@ def build_http_app(server: GlowServer, settings: Settings, transport: str, in_fl
     app = CancelOnDisconnect(app, in_flight)
     if settings.http_token is not None:  # never empty: Settings turns "" into None
         app = BearerTokenMiddleware(app, settings.http_token.get_secret_value())
-    app = HealthEndpoints(app, security, server.state, in_flight)  # outside the token check
+    endpoints = (SSE_PATH, MESSAGES_PATH) if transport == "sse" else (MCP_PATH,)
+    app = HealthEndpoints(app, security, server.state, in_flight, endpoints)  # outside the token check
     app = RootPath(app, settings.root_path)
     return NormalizeHeaders(app)
 
