@@ -16,6 +16,7 @@ from mcp import Client
 from support import ReferenceAPI
 
 from glow_models_mcp import schemas as s
+from glow_models_mcp.arguments import MAX_REF_CHARS
 from glow_models_mcp.errors import ErrorHints, render_error
 from glow_models_mcp.exceptions import MAX_DETAIL_CHARS, ResponseTooLarge, UpstreamHTTPError, detail_text
 from glow_models_mcp.sections import SECTIONS
@@ -156,6 +157,36 @@ async def test_labels_and_names_match_in_any_unicode_form(client: Any) -> None:
     read = await client.call_tool("get_model", {"model_id": decomposed})
     assert not read.is_error and read.structured_content["name"] == name
     await client.call_tool("delete_models", {"model_ids": [name]})
+
+
+async def test_a_name_stored_decomposed_is_found_in_either_form(client: Any, fresh_reference_api: ReferenceAPI) -> None:
+    # Written in the decomposed form (NFD) by a client: the Glow API's search compares code points.
+    decomposed = unicodedata.normalize("NFD", f"cafe\u0301-nfd-{uuid.uuid4().hex[:4]}")
+    composed = unicodedata.normalize("NFC", decomposed)
+    assert decomposed != composed
+    created = await client.call_tool("create_models", {"models": [{"name": decomposed}]})
+    assert not created.is_error, _text(created)
+    for given in (decomposed, composed):
+        read = await client.call_tool("get_model", {"model_id": given})
+        assert not read.is_error, _text(read)
+        assert read.structured_content["name"] == decomposed
+    deleted = await client.call_tool("delete_models", {"model_ids": [composed]})
+    assert not deleted.is_error, _text(deleted)
+    gone = await client.call_tool("get_model", {"model_id": decomposed})
+    assert gone.is_error and "no active model is named" in _text(gone)
+
+
+@pytest.mark.parametrize("tool", ["create_models", "update_models"])
+async def test_a_name_too_long_to_look_up_is_not_written(client: Any, tool: str) -> None:
+    name = "x" * (MAX_REF_CHARS + 1)
+    item: dict[str, Any] = {"name": name}
+    if tool == "update_models":
+        item["model_id"] = "gpt-4.1"
+    result = await client.call_tool(tool, {"models": [item]})
+    assert result.is_error
+    assert "models.0.name" in _text(result) and f"at most {MAX_REF_CHARS} characters" in _text(result)
+    found = await client.call_tool("search_models", {"search": "x" * 50})
+    assert found.structured_content.get("total_count") == 0  # nothing was written
 
 
 async def test_json_nested_past_the_parser_is_a_clear_error(client: Any) -> None:

@@ -67,11 +67,18 @@ NAME_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
 def _a_name(value: str) -> str:
     if _has_control(value):
         raise ValueError("a name has no control characters (no newlines or tabs)")
+    if len(value) > MAX_REF_CHARS:  # longer, it could not be named in a lookup, and would crowd every search
+        raise ValueError(f"a name has at most {MAX_REF_CHARS} characters")
     return value
 
 
-#: A model's name, as a write may set it (the pattern is advertised, the check is this validator).
-NameStr = Annotated[str, AfterValidator(_a_name), WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})]
+#: A model's name, as a write may set it (the pattern and length are advertised, the check is
+#: this validator): at most :data:`MAX_REF_CHARS`, as a name given where an id goes.
+NameStr = Annotated[
+    str,
+    AfterValidator(_a_name),
+    WithJsonSchema({"type": "string", "maxLength": MAX_REF_CHARS, "pattern": NAME_PATTERN}),
+]
 
 #: An id, or what names one: an option's label or a model's exact name.
 RefStr = Annotated[str, StringConstraints(min_length=1), AfterValidator(_plausible)]

@@ -328,15 +328,24 @@ async def models_by_name(client: GlowClient, names: Sequence[str]) -> dict[str, 
     Raises:
         GlowError: when a search fails.
     """
-    # Searched in the composed form (NFC), which is how names are usually stored; compared with norm().
-    distinct = list(dict.fromkeys(unicodedata.normalize("NFC", n.strip()) for n in names))
+    # The Glow API compares code points: a name stored composed (NFC, the usual form) or decomposed
+    # (NFD) is found only in its own form, so a name is searched as given and in both forms (one
+    # search where they are the same, as for ASCII); hits are compared with norm().
+    forms = {n: _unicode_forms(n) for n in names}
+    distinct = list(dict.fromkeys(f for fs in forms.values() for f in fs))
     if len(distinct) <= NAMES_BY_SEARCH and all(len(n) <= s.MAX_SEARCH_CHARS for n in distinct):
         hits = await gather_limited([partial(_active_models, client, n) for n in distinct])
         found = dict(zip(distinct, hits, strict=True))
     else:
         every = await _active_models(client)
         found = {n: every for n in distinct}
-    return {n: [h for h in found[unicodedata.normalize("NFC", n.strip())] if norm(n) in norm(h[0])] for n in names}
+    return {n: list(dict.fromkeys(h for f in forms[n] for h in found[f] if norm(n) in norm(h[0]))) for n in names}
+
+
+def _unicode_forms(name: str) -> list[str]:
+    """``name`` (stripped) as given, composed (NFC) and decomposed (NFD), without repeats."""
+    text = name.strip()
+    return list(dict.fromkeys((text, unicodedata.normalize("NFC", text), unicodedata.normalize("NFD", text))))
 
 
 def _hits(models: Sequence[s.ListModelApiModel] | None) -> list[Hit]:
