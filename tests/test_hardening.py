@@ -107,6 +107,16 @@ async def test_an_applied_write_over_the_size_limit_is_not_reported_as_a_failure
         await client.call_tool("delete_models", {"model_ids": ids})
 
 
+async def test_a_failed_batch_over_the_size_limit_still_says_what_failed(reference_api: ReferenceAPI) -> None:
+    async with Client(reference_api.server(max_result_tokens=60), mode="legacy") as client:
+        result = await client.call_tool("create_models", {"models": [{}, {}, {}]})
+        text = _text(result)
+        assert result.is_error
+        # The failure, not "ask for less": the per-item results alone are left out.
+        assert text.startswith("create_models: nothing was written, because 3 item(s) failed"), text
+        assert "name: Name is required" in text and "are left out" in text and "Ask for less" not in text
+
+
 @pytest.fixture
 def silent_upstream() -> Iterator[str]:
     """Accepts connections, reads the request, never answers; 302 for paths under /redirect."""

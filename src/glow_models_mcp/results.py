@@ -175,8 +175,10 @@ def build_result(presented: Presented, *, max_tokens: int, narrow: str, subject:
     """The :class:`CallToolResult` of ``presented``, within ``max_tokens`` (about 4 bytes each) for
     its text and structured content together.
 
-    Over the limit, a read becomes a tool error saying how to ask for less (``narrow``); an applied
-    write keeps its summary and structured content, and its text leaves the body out.
+    Over the limit, a read becomes a tool error saying how to ask for less (``narrow``); a failure
+    (a batch whose items failed: nothing was written) keeps its text and leaves the structured
+    content out; an applied write keeps its summary and structured content, and its text leaves
+    the body out.
     """
     structured = dict(presented.structured)
     if presented.warnings:
@@ -191,6 +193,11 @@ def build_result(presented: Presented, *, max_tokens: int, narrow: str, subject:
     # A client may hand the model the text, the structured content, or both: count both.
     tokens = (len("\n".join([*lines, body]).encode()) + len(data.encode())) // BYTES_PER_TOKEN
     if tokens > max_tokens:
+        if presented.failure is not None:  # what failed is the answer: said, without the per-item details
+            return error_result(
+                f"{presented.failure}\n(The per-item results, about {tokens} tokens in all, are left out to stay "
+                f"within the {max_tokens}-token limit of MCP clients.)"
+            )
         if not presented.wrote:
             return error_result(
                 f"{subject}: the result is about {tokens} tokens, over the {max_tokens}-token limit of MCP clients, "
