@@ -121,6 +121,18 @@ async def test_model_id_completion_answers_through_search(mcp_client: Any) -> No
     assert for_prompt.completion.values[0].startswith("gpt-5") and "gpt-5-mini" in for_prompt.completion.values
 
 
+async def test_completion_of_a_value_with_a_control_character_asks_nothing(reference_api: ReferenceAPI) -> None:
+    """A NUL reached the Glow API, which answers 500 to it (and the client got an error log)."""
+    ref = ResourceTemplateReference(type="ref/resource", uri="glow://models/{model_id}/docs")
+    async with Client(reference_api.server(), mode="legacy") as client:
+        before = len(reference_api.request_log)
+        for value in ("gem\x00ini", "gem\nini", "\x7f"):
+            result = await client.complete(ref, {"name": "model_id", "value": value})
+            assert result.completion.values == []
+        assert len(reference_api.request_log) == before
+        assert (await client.complete(ref, {"name": "model_id", "value": "gemini"})).completion.values
+
+
 async def test_workflow_prompts(mcp_client: Any) -> None:
     prompts = {p.name: p for p in (await mcp_client.list_prompts()).prompts}
     assert set(prompts) == {"add_model", "change_model_safely"}

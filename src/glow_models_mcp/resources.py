@@ -158,9 +158,12 @@ async def complete_model_ref(state: AppState, partial: str) -> Completion:
     """Completions of a model reference: the names of active models that start with (then contain)
     ``partial``, then their ids; for a hex ``partial``, the ids that start with it.
 
-    Answers with no values (never an error) when the upstream cannot be reached.
+    Answers with no values (never an error) when the upstream cannot be reached, and without asking
+    it for a ``partial`` with a control character (no name holds one; Glow answers 500 to a NUL).
     """
     partial = partial.strip()[:200]
+    if any(ord(c) < 32 or ord(c) == 127 for c in partial):
+        return Completion(values=[], total=0, has_more=False)
     by_id = bool(partial) and bool(_HEX.match(partial)) and len(partial) >= 8
     request = s.SearchModelApiRequest(search=None if by_id else (partial or None), page_size=100)
     try:
