@@ -9,6 +9,7 @@ refused calls only, so that both see the same catalog).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
@@ -19,6 +20,7 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSI
 from support import ReferenceAPI
 
 from glow_models_mcp.http_app import MessageShape, build_http_app
+from glow_models_mcp.logs import REQUEST_LOG_CHARS
 from glow_models_mcp.server import build_server
 from glow_models_mcp.stateless import DirectAnswer
 from glow_models_mcp.uris import DOCS_URI
@@ -289,3 +291,19 @@ async def test_declared_param_headers_are_checked_as_the_sdk_checks_them(
         assert got[0] == 400 and b"Mcp-Param-Search" in got[2]  # missing or different: refused
     else:
         assert got[0] == 200 and b"gpt" in got[2]
+
+
+async def test_a_refused_host_is_logged_clipped(apps: tuple[Any, Any], caplog: pytest.LogCaptureFixture) -> None:
+    """The SDK's Host check logs the refused header; a 60 KB one made a 60 KB warning per request
+    (before any authentication). It is clipped to ``REQUEST_LOG_CHARS``."""
+    direct, _ = apps
+    body, headers = request(MODERN, "tools/list")
+    huge = b"evil-" + b"x" * 60_000 + b".example"
+    headers = [(b"host", huge) if k == b"host" else (k, v) for k, v in headers]
+    with caplog.at_level(logging.WARNING, logger="mcp.server.transport_security"):
+        status, _, _ = await post(direct, body, headers)
+    assert status == 421
+    (record,) = [r for r in caplog.records if r.name == "mcp.server.transport_security"]
+    message = record.getMessage()
+    assert message.startswith("Invalid Host header: evil-xxx") and len(message) < REQUEST_LOG_CHARS + 40
+    assert message.endswith("more characters)")

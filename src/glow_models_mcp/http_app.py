@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .exceptions import ConfigurationError
+from .logs import clip_request_logs
 from .server import GlowServer
 from .settings import Settings
 from .state import AppState
@@ -689,6 +690,7 @@ def build_http_app(server: GlowServer, settings: Settings, transport: str, in_fl
     """
     security = transport_security(settings)
     in_flight = in_flight or InFlight()
+    clip_request_logs()  # the SDK's Host/Origin warnings quote the header: clipped
     if transport == "sse":
         app: Any = server.sse_app(
             sse_path=SSE_PATH,

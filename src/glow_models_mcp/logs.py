@@ -45,6 +45,37 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class ClipMessage(logging.Filter):
+    """Cut a record's rendered message to ``max_chars`` characters, saying how many were left out.
+
+    For loggers that write request data before any authentication: the SDK's ``Host``/``Origin``
+    check logs a refused header in full, so a 60 KB ``Host`` made a 60 KB warning per request.
+    """
+
+    def __init__(self, max_chars: int) -> None:
+        super().__init__()
+        self.max_chars = max_chars
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if len(message) > self.max_chars:
+            left_out = len(message) - self.max_chars
+            record.msg, record.args = f"{message[: self.max_chars]}… ({left_out} more characters)", None
+        return True
+
+
+#: The SDK's ``Host``/``Origin`` check (``mcp.server.transport_security``): its warnings quote the
+#: refused header, clipped to this many characters.
+REQUEST_LOG_CHARS = 300
+_CLIP_REQUEST_DATA = ClipMessage(REQUEST_LOG_CHARS)
+
+
+def clip_request_logs() -> None:
+    """Clip the SDK's ``Host``/``Origin`` warnings to :data:`REQUEST_LOG_CHARS` (idempotent: the
+    same filter is added once)."""
+    logging.getLogger("mcp.server.transport_security").addFilter(_CLIP_REQUEST_DATA)
+
+
 def configure_logging(level: str = "WARNING", *, json_lines: bool = False, secrets: Iterable[str] = ()) -> None:
     """Send all logging to stderr at ``level`` (plain or JSON lines), redacting ``secrets``.
 
