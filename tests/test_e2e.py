@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 from support import closed_port_url, minimal_arguments
 
 from glow_models_mcp.server import build_server
@@ -212,6 +213,16 @@ async def test_docs_resource_and_template(mcp_client: Any) -> None:
     model = (await mcp_client.call_tool("search_models", {"search": "gpt-5"})).structured_content["models"][0]
     one = json.loads((await mcp_client.read_resource(f"glow://models/{model['model_id']}/docs")).contents[0].text)
     assert model["name"] in json.dumps(one["page_metadata"]["detail"])
+
+
+async def test_a_model_docs_uri_with_an_over_long_model_id_is_not_looked_up(
+    mcp_client: Any, reference_api: Any
+) -> None:
+    start = len(reference_api.request_log)
+    with pytest.raises(MCPError) as raised:
+        await mcp_client.read_resource(f"glow://models/{'x' * 1001}/docs")
+    assert "at most 1000 characters" in str(raised.value)
+    assert len(reference_api.request_log) == start  # nothing was asked of the Glow API
 
 
 async def test_bad_input_never_reaches_upstream(mcp_client: Any, reference_api: Any) -> None:

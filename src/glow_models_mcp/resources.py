@@ -26,6 +26,7 @@ from mcp.types import Completion, CompletionArgument, CompletionContext, PromptR
 
 from . import schemas as s
 from . import views
+from .arguments import MAX_REF_CHARS
 from .errors import ErrorHints, render_error, render_lookup_error
 from .exceptions import ConfigurationError, GlowError, LookupFailed, ResponseTooLarge, UpstreamHTTPError
 from .lookup import Ref, resolve
@@ -115,6 +116,8 @@ def register_resources(server: MCPServer[Any], state: AppState) -> None:
     )
     async def model_docs(model_id: str) -> str:
         uri = model_docs_uri(model_id[:80])
+        if len(model_id) > MAX_REF_CHARS:  # as for a model_id argument: no name is longer
+            raise ResourceNotFoundError(f"{uri}: a model id or name has at most {MAX_REF_CHARS} characters")
         ref = Ref("model_id", None, model_id)
         try:
             ident = (await resolve([ref], state.client, state.lookups, LOOKUP_WHERE))[ref]
