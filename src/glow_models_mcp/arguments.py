@@ -45,7 +45,7 @@ from .sections import MODEL_REF_FIELDS, SINGLE_SELECT, SectionName, ref_section,
 MAX_REF_CHARS = 1000
 
 
-def _has_control(value: str) -> bool:
+def has_control(value: str) -> bool:
     """Whether ``value`` holds a control character (what :data:`NAME_PATTERN` excludes)."""
     return any(ord(c) < 32 or ord(c) == 127 for c in value)
 
@@ -54,7 +54,7 @@ def _plausible(value: str) -> str:
     """Refuse what no id, label or name can be: over :data:`MAX_REF_CHARS`, or control characters."""
     if len(value) > MAX_REF_CHARS:
         raise ValueError(f"an id, label or name has at most {MAX_REF_CHARS} characters")
-    if _has_control(value):
+    if has_control(value):
         raise ValueError("an id, label or name has no control characters")
     return value
 
@@ -65,7 +65,7 @@ NAME_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
 
 
 def _a_name(value: str) -> str:
-    if _has_control(value):
+    if has_control(value):
         raise ValueError("a name has no control characters (no newlines or tabs)")
     if len(value) > MAX_REF_CHARS:  # longer, it could not be named in a lookup, and would crowd every search
         raise ValueError(f"a name has at most {MAX_REF_CHARS} characters")

@@ -26,7 +26,7 @@ from mcp.types import Completion, CompletionArgument, CompletionContext, PromptR
 
 from . import schemas as s
 from . import views
-from .arguments import MAX_REF_CHARS
+from .arguments import MAX_REF_CHARS, has_control
 from .errors import ErrorHints, render_error, render_lookup_error
 from .exceptions import ConfigurationError, GlowError, LookupFailed, ResponseTooLarge, UpstreamHTTPError
 from .lookup import Ref, resolve
@@ -165,7 +165,7 @@ async def complete_model_ref(state: AppState, partial: str) -> Completion:
     it for a ``partial`` with a control character (no name holds one; Glow answers 500 to a NUL).
     """
     partial = partial.strip()[:200]
-    if any(ord(c) < 32 or ord(c) == 127 for c in partial):
+    if has_control(partial):
         return Completion(values=[], total=0, has_more=False)
     by_id = bool(partial) and bool(_HEX.match(partial)) and len(partial) >= 8
     request = s.SearchModelApiRequest(search=None if by_id else (partial or None), page_size=100)
